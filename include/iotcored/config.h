@@ -1,0 +1,121 @@
+/* config.h - the configuration: its shape, its directive table, its parser.
+ *
+ * The file format is line-oriented `directive value...` with `#` comments,
+ * `listener NAME` opening a per-listener scope that lasts until the next
+ * `listener`, and `include PATH` (relative to the including file). Parsing is
+ * pure: it reads files and fills an ic_config_t, nothing else. Errors are one
+ * line, `file:line: message`.
+ *
+ * Every directive is a row of the table in config_table.c (name, scope, type,
+ * field offset, range, default, reloadable, doc). Adding a directive means
+ * adding a field here, a row there, and a paragraph in man/iotcored.conf.5
+ * and conf/iotcored.conf (a unit test fails until all three agree).
+ */
+#ifndef IOTCORED_CONFIG_H
+#define IOTCORED_CONFIG_H
+
+#include "iotcored/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    IC_CFG_GLOBAL,
+    IC_CFG_LISTENER,
+} ic_cfg_scope_t;
+
+typedef enum {
+    IC_CFG_BOOL,     /* int: on|off|yes|no|true|false */
+    IC_CFG_INT,      /* int, checked against min..max */
+    IC_CFG_SIZE,     /* int64_t bytes; suffixes K, M, G (powers of 1024) */
+    IC_CFG_DURATION, /* int64_t milliseconds; suffixes ms, s, m, h, d; bare = s */
+    IC_CFG_STRING,   /* char *, owned */
+    IC_CFG_PATH,     /* char *, owned; "" means unset */
+    IC_CFG_ENUM,     /* int index into enum_names */
+    IC_CFG_INCLUDE,  /* `include PATH`: parser keyword, no storage */
+    IC_CFG_BLOCK,    /* `listener NAME`: parser keyword, opens a scope */
+} ic_cfg_type_t;
+
+typedef struct ic_directive_s {
+    const char *name;
+    ic_cfg_scope_t scope;
+    size_t offset;                  /* into ic_config_t or ic_listener_conf_t */
+    ic_cfg_type_t type;
+    int64_t min, max;               /* INT/SIZE/DURATION range, inclusive */
+    const char *defval;             /* default, as it would be written */
+    bool reloadable;                /* applied on SIGHUP without restart */
+    const char *const *enum_names;  /* ENUM: NULL-terminated */
+    /* Optional extra validation of a string value; returns NULL when valid,
+     * else a static reason. */
+    const char *(*check)(const char *value);
+    const char *doc;                /* one line */
+} ic_directive_t;
+
+typedef struct ic_srcloc_s {
+    const char *file; /* borrowed from ic_config_t.files */
+    int line;         /* 1-based; 0 = default, not from a file */
+} ic_srcloc_t;
+
+typedef enum { IC_SYNC_NORMAL = 0, IC_SYNC_FULL = 1 } ic_sync_mode_t;
+
+typedef struct ic_listener_conf_s {
+    char *name;           /* unique among listeners */
+    char *bind;           /* IPv4 or IPv6 literal */
+    int port;             /* 0 = ephemeral */
+    ic_srcloc_t loc;      /* the `listener` line */
+    ic_srcloc_t port_loc; /* the `port` line (or loc if defaulted) */
+} ic_listener_conf_t;
+
+typedef struct ic_config_s {
+    char *data_dir;       /* directory holding iotcored.db */
+    int log_level;        /* ic_log_level_t */
+    char *log_file;       /* "" = stderr */
+    char *ready_file;     /* "" = none (IOTCORED_READY_FILE overrides) */
+    char *account_id;     /* 12 digits, used in ARNs */
+    char *region;         /* used in ARNs and endpoints */
+    int persistence_sync; /* ic_sync_mode_t */
+
+    ic_listener_conf_t *listeners; /* owned array */
+    size_t n_listeners;
+
+    char *path;    /* the main file, as given */
+    char **files;  /* every file read (main + includes), owned */
+    size_t n_files;
+} ic_config_t;
+
+/* Fill cfg with every default. No listeners. */
+void ic_config_init(ic_config_t *cfg);
+void ic_config_free(ic_config_t *cfg);
+
+/* Read and parse `path` into cfg (which must be freshly ic_config_init'ed).
+ * Returns 0, or IC_ECONFIG with a one-line message in err. On failure cfg
+ * still owns whatever it parsed and must be freed. */
+int ic_config_load(ic_config_t *cfg, const char *path, char *err,
+                   size_t errlen);
+/* Parse text as if it were file `name` (includes resolve relative to name). */
+int ic_config_parse(ic_config_t *cfg, const char *text, const char *name,
+                    char *err, size_t errlen);
+
+/* The directive table, in documentation order. */
+const ic_directive_t *ic_config_directives(size_t *n);
+const ic_directive_t *ic_config_find(const char *name);
+
+/* Append the value of d stored in `base` (an ic_config_t or
+ * ic_listener_conf_t) in a form the parser reads back. */
+void ic_config_format(const ic_directive_t *d, const void *base, ic_buf_t *out);
+/* Whether two scope bases (both ic_config_t or both ic_listener_conf_t)
+ * hold the same value for directive d. */
+bool ic_config_same(const ic_directive_t *d, const void *a, const void *b);
+/* Whether both configs declare the same listeners with the same settings. */
+bool ic_config_listeners_same(const ic_config_t *a, const ic_config_t *b);
+/* Exchange the values of every reloadable global directive between running
+ * and next (so next, when freed, releases the old values). */
+void ic_config_swap_reloadable(ic_config_t *running, ic_config_t *next);
+/* The whole effective config, defaults included, as a config file. */
+void ic_config_dump(const ic_config_t *cfg, ic_buf_t *out);
+
+const ic_listener_conf_t *ic_config_listener(const ic_config_t *cfg,
+                                             const char *name);
+
+#endif

@@ -1,0 +1,30 @@
+/* ctx.h - the broker context handed to every service module.
+ *
+ * STYLE 3.6 has service modules take `ic_broker_t *b` at init. The struct is
+ * a plain bag of borrowed pointers to the shared services, filled in by the
+ * assembly (core/broker.c, L4) as modules start. It lives in this L0 header,
+ * with forward declarations only, so that modules of any layer can receive
+ * it without including a higher layer's header (why it is not broker.h).
+ */
+#ifndef IOTCORED_CTX_H
+#define IOTCORED_CTX_H
+
+#include <stdint.h>
+#include <uv.h>
+
+struct ic_config_s;
+struct ic_db_s;
+struct ic_listeners_s;
+
+typedef void (*ic_done_cb)(void *data);
+
+typedef struct ic_broker_s {
+    uv_loop_t *loop;                 /* owned by core/broker.c */
+    struct ic_config_s *cfg;         /* running config; reloadable fields
+                                        change on SIGHUP */
+    struct ic_db_s *db;              /* set by the store module's start */
+    struct ic_listeners_s *listeners;
+    uint64_t boot_count;             /* starts recorded in the store */
+} ic_broker_t;
+
+#endif

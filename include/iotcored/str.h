@@ -1,0 +1,22 @@
+/* str.h - bounded string helpers (no strcpy/sprintf anywhere else). */
+#ifndef IOTCORED_STR_H
+#define IOTCORED_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Copy src into dst (capacity cap, cap > 0), always NUL-terminated. Returns
+ * strlen(src); a result >= cap means the copy was truncated. */
+size_t ic_strlcpy(char *dst, const char *src, size_t cap);
+
+/* snprintf into dst; returns 0, or IC_ETOOBIG when the text was truncated. */
+int ic_strfmt(char *dst, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+bool ic_str_has_prefix(const char *s, const char *prefix);
+
+/* Parse a whole decimal integer (optional sign); 0 or IC_EINVAL/IC_ERANGE. */
+int ic_str_to_i64(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,342 @@
+/* broker.c - the assembly: owns the loop, the module table and signals.
+ *
+ * Owns the uv_loop_t, the running ic_config_t and the ordered module table.
+ * It starts modules in order and stops them in reverse, one after another
+ * through their completion callbacks; it writes the ready file and tells
+ * systemd once everything is up. It must not contain protocol or storage
+ * logic: each row of the table is a few lines of glue to a module's
+ * init/start/stop/fini/reload (STYLE 3.6).
+ *
+ * Loop thread only. Shutdown order: signals received -> modules stopped in
+ * reverse -> signal handles closed -> uv_run returns -> modules finalised ->
+ * uv_loop_close must succeed (no handle left behind).
+ */
+#include "iotcored/broker.h"
+
+#include "iotcored/alloc.h"
+#include "iotcored/ctx.h"
+#include "iotcored/db.h"
+#include "iotcored/error.h"
+#include "iotcored/listener.h"
+#include "iotcored/log.h"
+#include "iotcored/meta.h"
+#include "iotcored/notify.h"
+#include "iotcored/str.h"
+#include "iotcored/version.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#define ERRLEN 1024
+
+typedef struct module_s {
+    const char *name;
+    int (*init)(ic_broker_t *b, char *err, size_t errlen);
+    int (*start)(ic_broker_t *b, char *err, size_t errlen);
+    void (*stop)(ic_broker_t *b, ic_done_cb cb, void *data);
+    void (*fini)(ic_broker_t *b);
+    int (*reload)(ic_broker_t *b, const ic_config_t *next);
+} module_t;
+
+typedef struct state_s {
+    ic_broker_t b;
+    uv_loop_t loop;
+    uv_signal_t sig_term, sig_int, sig_hup;
+    size_t n_inited, n_started;
+    bool is_stopping;
+    char ready_path[4096]; /* "" when no ready file */
+    bool ready_written;
+} state_t;
+
+/* ---- module: log ------------------------------------------------------ */
+
+static int log_init(ic_broker_t *b, char *err, size_t errlen) {
+    int rc = ic_log_open(b->cfg->log_file);
+    if (rc != 0) {
+        snprintf(err, errlen, "log_file: cannot open '%s': %s",
+                 b->cfg->log_file, ic_strerror(rc));
+        return rc;
+    }
+    ic_log_set_level((ic_log_level_t)b->cfg->log_level);
+    return 0;
+}
+
+static int log_reload(ic_broker_t *b, const ic_config_t *next) {
+    int rc;
+    if (strcmp(b->cfg->log_file, next->log_file) != 0)
+        rc = ic_log_open(next->log_file);
+    else
+        rc = ic_log_reopen(); /* logrotate: same name, new file */
+    if (rc != 0) {
+        ic_log_error("log reopen failed", "path=%s err=%s", next->log_file,
+                     ic_errname(rc));
+        return rc;
+    }
+    ic_log_set_level((ic_log_level_t)next->log_level);
+    return 0;
+}
+
+/* ---- module: store ---------------------------------------------------- */
+
+static int mkdir_p(const char *path) {
+    char tmp[4096];
+    char *p;
+    if (ic_strfmt(tmp, sizeof(tmp), "%s", path) != 0)
+        return IC_ETOOBIG;
+    for (p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static int store_start(ic_broker_t *b, char *err, size_t errlen) {
+    char path[4096], boots[32];
+    int64_t n = 0;
+    int rc = mkdir_p(b->cfg->data_dir);
+    if (rc != 0) {
+        snprintf(err, errlen, "data_dir: cannot create '%s': %s",
+                 b->cfg->data_dir, ic_strerror(rc));
+        return rc;
+    }
+    if (ic_strfmt(path, sizeof(path), "%s/iotcored.db", b->cfg->data_dir)) {
+        snprintf(err, errlen, "data_dir: path too long");
+        return IC_ETOOBIG;
+    }
+    rc = ic_db_open(&b->db, b->loop, path,
+                    (ic_sync_mode_t)b->cfg->persistence_sync, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (ic_meta_get_int(b->db, "boot_count", 0, &n) != 0) {
+        snprintf(err, errlen, "cannot read the store's boot counter");
+        ic_db_close(b->db, NULL, NULL);
+        b->db = NULL;
+        return IC_ESTORE;
+    }
+    b->boot_count = (uint64_t)n + 1;
+    snprintf(boots, sizeof(boots), "%llu", (unsigned long long)b->boot_count);
+    ic_meta_set(b->db, "boot_count", boots, NULL, NULL);
+    ic_log_info("store open", "path=%s schema=%d boot=%s sync=%s", path,
+                ic_db_schema_version(b->db), boots,
+                b->cfg->persistence_sync == IC_SYNC_FULL ? "full" : "normal");
+    return 0;
+}
+
+static void store_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
+    ic_db_t *db = b->db;
+    b->db = NULL;
+    ic_db_close(db, cb, data);
+}
+
+/* ---- module: listeners ------------------------------------------------ */
+
+static int listeners_init(ic_broker_t *b, char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    return ic_listeners_init(&b->listeners, b);
+}
+
+static int listeners_start(ic_broker_t *b, char *err, size_t errlen) {
+    return ic_listeners_start(b->listeners, err, errlen);
+}
+
+static void listeners_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
+    ic_listeners_stop(b->listeners, cb, data);
+}
+
+static void listeners_fini(ic_broker_t *b) {
+    ic_listeners_fini(b->listeners);
+    b->listeners = NULL;
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+static const module_t modules[] = {
+    {"log", log_init, NULL, NULL, NULL, log_reload},
+    {"store", NULL, store_start, store_stop, NULL, NULL},
+    {"listeners", listeners_init, listeners_start, listeners_stop,
+     listeners_fini, NULL},
+};
+#define N_MODULES (sizeof(modules) / sizeof(modules[0]))
+
+/* ---- stop ------------------------------------------------------------- */
+
+static void stop_next(void *data);
+
+static void close_signals(state_t *st) {
+    uv_close((uv_handle_t *)&st->sig_term, NULL);
+    uv_close((uv_handle_t *)&st->sig_int, NULL);
+    uv_close((uv_handle_t *)&st->sig_hup, NULL);
+}
+
+static void stop_next(void *data) {
+    state_t *st = data;
+    while (st->n_started > 0) {
+        const module_t *m = &modules[--st->n_started];
+        if (m->stop) {
+            ic_log_debug("module stop", "name=%s", m->name);
+            m->stop(&st->b, stop_next, st);
+            return;
+        }
+    }
+    close_signals(st);
+}
+
+static void begin_stop(state_t *st, const char *why) {
+    if (st->is_stopping)
+        return;
+    st->is_stopping = true;
+    ic_log_info("iotcored stopping", "reason=%s", why);
+    ic_notify("STOPPING=1");
+    stop_next(st);
+}
+
+/* ---- reload ----------------------------------------------------------- */
+
+static void reload(state_t *st) {
+    ic_config_t next;
+    char err[ERRLEN];
+    size_t n, i, changed = 0, done;
+    const ic_directive_t *d = ic_config_directives(&n);
+    int rc = 0;
+
+    ic_config_init(&next);
+    if (ic_config_load(&next, st->b.cfg->path, err, sizeof(err)) != 0) {
+        ic_log_error("config reload failed", "err=\"%s\"", err);
+        ic_config_free(&next);
+        return;
+    }
+    ic_notify("RELOADING=1");
+    for (i = 0; i < n; i++) {
+        if (d[i].scope != IC_CFG_GLOBAL || d[i].type == IC_CFG_INCLUDE ||
+            d[i].type == IC_CFG_BLOCK || ic_config_same(&d[i], st->b.cfg, &next))
+            continue;
+        if (d[i].reloadable)
+            changed++;
+        else
+            ic_log_warn("config reload ignored",
+                        "directive=%s reason=restart-required", d[i].name);
+    }
+    if (!ic_config_listeners_same(st->b.cfg, &next))
+        ic_log_warn("config reload ignored",
+                    "directive=listener reason=restart-required");
+    for (done = 0; done < N_MODULES && rc == 0; done++)
+        if (modules[done].reload)
+            rc = modules[done].reload(&st->b, &next);
+    if (rc != 0) {
+        /* All or none: put back the modules already moved to `next`. */
+        for (i = 0; i + 1 < done; i++)
+            if (modules[i].reload)
+                modules[i].reload(&st->b, st->b.cfg);
+        ic_log_error("config reload failed", "err=%s", ic_errname(rc));
+    } else {
+        ic_config_swap_reloadable(st->b.cfg, &next);
+        ic_log_info("config reloaded", "path=%s changed=%zu", st->b.cfg->path,
+                    changed);
+    }
+    ic_config_free(&next);
+    ic_notify("READY=1");
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+    state_t *st = h->data;
+    if (signum == SIGHUP)
+        reload(st);
+    else
+        begin_stop(st, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* ---- run -------------------------------------------------------------- */
+
+static void ready(state_t *st) {
+    const char *env = getenv("IOTCORED_READY_FILE");
+    const char *path = env && env[0] ? env : st->b.cfg->ready_file;
+    int rc;
+    if (path[0] != '\0') {
+        ic_strlcpy(st->ready_path, path, sizeof(st->ready_path));
+        rc = ic_listeners_write_ready(st->b.listeners, path);
+        if (rc != 0)
+            ic_log_error("ready file write failed", "path=%s err=%s", path,
+                         ic_errname(rc));
+        else
+            st->ready_written = true;
+    }
+    ic_notify("READY=1");
+    ic_log_info("iotcored ready", "version=%s pid=%ld", IC_VERSION,
+                (long)getpid());
+}
+
+int ic_broker_run(ic_config_t *cfg) {
+    state_t *st = ic_xcalloc(1, sizeof(*st));
+    char err[ERRLEN] = "";
+    int rc = 0, code = EX_OK;
+    size_t i;
+
+    st->b.cfg = cfg;
+    st->b.loop = &st->loop;
+    uv_loop_init(&st->loop);
+    uv_signal_init(&st->loop, &st->sig_term);
+    uv_signal_init(&st->loop, &st->sig_int);
+    uv_signal_init(&st->loop, &st->sig_hup);
+    st->sig_term.data = st->sig_int.data = st->sig_hup.data = st;
+
+    for (i = 0; i < N_MODULES && rc == 0; i++) {
+        if (modules[i].init)
+            rc = modules[i].init(&st->b, err, sizeof(err));
+        if (rc == 0)
+            st->n_inited++;
+    }
+    if (rc == 0)
+        ic_log_info("iotcored starting", "version=%s config=%s", IC_VERSION,
+                    cfg->path);
+    for (i = 0; i < st->n_inited && rc == 0; i++) {
+        if (modules[i].start)
+            rc = modules[i].start(&st->b, err, sizeof(err));
+        if (rc == 0)
+            st->n_started++;
+    }
+    if (rc != 0) {
+        /* One line on stderr even when logging to a file: the operator
+         * starting the daemon must see why it did not start. */
+        fprintf(stderr, "iotcored: %s\n", err);
+        if (st->n_inited > 0 && cfg->log_file[0] != '\0')
+            ic_log_error("iotcored start failed", "err=\"%s\"", err);
+        code = EX_OSERR;
+        st->is_stopping = true;
+        stop_next(st);
+    } else {
+        uv_signal_start(&st->sig_term, on_signal, SIGTERM);
+        uv_signal_start(&st->sig_int, on_signal, SIGINT);
+        uv_signal_start(&st->sig_hup, on_signal, SIGHUP);
+        ready(st);
+    }
+
+    uv_run(&st->loop, UV_RUN_DEFAULT);
+
+    for (i = st->n_inited; i-- > 0;)
+        if (modules[i].fini)
+            modules[i].fini(&st->b);
+    if (st->ready_written)
+        unlink(st->ready_path);
+    rc = uv_loop_close(&st->loop);
+    if (rc != 0) {
+        ic_log_error("loop close failed", "err=%s", ic_errname(rc));
+        code = EX_SOFTWARE;
+    } else if (code == EX_OK) {
+        ic_log_info("iotcored stopped", "pid=%ld", (long)getpid());
+    }
+    ic_config_free(cfg);
+    free(st);
+    return code;
+}

@@ -1,0 +1,51 @@
+/* str.c - bounded string helpers.
+ *
+ * Pure functions over caller-owned buffers; nothing here allocates.
+ */
+#include "iotcored/str.h"
+
+#include "iotcored/error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t ic_strlcpy(char *dst, const char *src, size_t cap) {
+    size_t len = strlen(src);
+    size_t n = len < cap ? len : cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return len;
+}
+
+int ic_strfmt(char *dst, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap)
+        return IC_ETOOBIG;
+    return 0;
+}
+
+bool ic_str_has_prefix(const char *s, const char *prefix) {
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int ic_str_to_i64(const char *s, int64_t *out) {
+    char *end;
+    long long v;
+    if (s == NULL || *s == '\0')
+        return IC_EINVAL;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*end != '\0')
+        return IC_EINVAL;
+    if (errno == ERANGE)
+        return IC_ERANGE;
+    *out = (int64_t)v;
+    return 0;
+}

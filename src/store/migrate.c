@@ -1,0 +1,71 @@
+/* migrate.c - the schema, as an ordered list of steps.
+ *
+ * Owns the DDL. Each step moves PRAGMA user_version from N-1 to N inside one
+ * transaction, so a crash mid-migration leaves the previous version intact.
+ * Steps are append-only: a released step is never edited, a later step fixes
+ * it. Runs on the opening thread before the writer thread starts.
+ */
+#include "iotcored/migrate.h"
+
+#include "iotcored/error.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+
+static const char *const steps[] = {
+    /* 1: broker metadata (boot counter, instance facts). */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ") WITHOUT ROWID;",
+};
+
+int ic_migrate_latest(void) {
+    return (int)(sizeof(steps) / sizeof(steps[0]));
+}
+
+static int user_version(sqlite3 *db, int *out) {
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ic_migrate_apply(sqlite3 *db, char *err, size_t errlen) {
+    int v = 0, latest = ic_migrate_latest();
+    char sql[64];
+    char *msg = NULL;
+
+    if (user_version(db, &v) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot read schema version: %s",
+                 sqlite3_errmsg(db));
+        return IC_ESTORE;
+    }
+    if (v > latest) {
+        snprintf(err, errlen,
+                 "database schema version %d is newer than this build (%d)", v,
+                 latest);
+        return IC_ESTORE;
+    }
+    for (; v < latest; v++) {
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, steps[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "migration to schema %d failed: %s", v + 1,
+                     msg ? msg : sqlite3_errmsg(db));
+            sqlite3_free(msg);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return IC_ESTORE;
+        }
+    }
+    return 0;
+}

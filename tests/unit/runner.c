@@ -1,0 +1,18 @@
+/* runner.c - runs every unit suite. Select with CK_RUN_SUITE/CK_RUN_CASE,
+ * debug with CK_FORK=no; CK_TAP_LOG_FILE_NAME/CK_XML_LOG_FILE_NAME for CI. */
+#include "suites.h"
+
+#include <stdlib.h>
+
+int main(void) {
+    SRunner *sr = srunner_create(ic_buf_suite());
+    int failed;
+    srunner_add_suite(sr, ic_error_suite());
+    srunner_add_suite(sr, ic_config_suite());
+    srunner_add_suite(sr, ic_db_suite());
+    srunner_add_suite(sr, ic_log_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

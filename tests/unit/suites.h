@@ -1,0 +1,13 @@
+/* suites.h - every unit suite, one per module (STYLE 3.11). */
+#ifndef IOTCORED_TEST_SUITES_H
+#define IOTCORED_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *ic_buf_suite(void);
+Suite *ic_error_suite(void);
+Suite *ic_config_suite(void);
+Suite *ic_db_suite(void);
+Suite *ic_log_suite(void);
+
+#endif
