@@ -53,10 +53,15 @@ LDLIBS += $(PKG_LIBS) -lpthread
 
 LIB_SRCS = \
 	src/core/alloc.c src/core/error.c src/core/log.c src/core/str.c \
-	src/core/buf.c src/core/notify.c \
+	src/core/buf.c src/core/notify.c src/core/map.c src/core/cron.c \
+	src/core/clock.c \
+	src/mqtt/codec.c src/mqtt/props.c src/mqtt/topic.c src/mqtt/trie.c \
+	src/mqtt/profile.c src/mqtt/msg.c src/mqtt/session.c src/mqtt/retain.c \
+	src/mqtt/router.c src/mqtt/proto.c src/mqtt/mqtt.c \
 	src/config/config.c src/config/config_table.c \
 	src/store/db.c src/store/migrate.c src/store/meta.c \
-	src/net/listener.c \
+	src/store/sessions.c src/store/retained.c \
+	src/net/listener.c src/net/conn.c \
 	src/core/broker.c
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -64,13 +69,15 @@ LIB = $(BUILD)/libiotcored.a
 DAEMON = $(BUILD)/iotcored
 
 UNIT_SRCS = tests/unit/runner.c tests/unit/test_buf.c tests/unit/test_error.c \
-	tests/unit/test_config.c tests/unit/test_db.c tests/unit/test_log.c
+	tests/unit/test_config.c tests/unit/test_db.c tests/unit/test_log.c \
+	tests/unit/test_router.c
 UNIT_OBJS = $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT = $(BUILD)/tests/unit_runner
 
 IT_SUITES = $(basename $(notdir $(wildcard tests/integration/it_*.c)))
 IT_BINS = $(IT_SUITES:%=$(BUILD)/tests/%)
-IT_COMMON = $(BUILD)/tests/integration/harness.o $(BUILD)/tests/integration/main.o
+IT_COMMON = $(BUILD)/tests/integration/harness.o $(BUILD)/tests/integration/main.o \
+  $(BUILD)/tests/integration/rawmqtt.o
 
 .PHONY: all lib run test unit integration check check-layers check-man asan \
         ubsan install clean
@@ -116,7 +123,12 @@ run: $(DAEMON)
 unit: $(UNIT)
 	$(Q)CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-30} $(UNIT)
 
-integration: $(DAEMON) $(IT_BINS)
+# MQTT.js for the integration tests, from the npm registry (lockfile pinned).
+JS_DEPS = tests/integration/js/node_modules/.package-lock.json
+$(JS_DEPS): tests/integration/js/package.json tests/integration/js/package-lock.json
+	$(Q)cd tests/integration/js && npm ci --no-audit --no-fund --silent
+
+integration: $(DAEMON) $(IT_BINS) $(JS_DEPS)
 	$(Q)fail=0; for t in $(IT_BINS); do \
 	  CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} IOTCORED_BIN=$(abspath $(DAEMON)) $$t || fail=1; \
 	done; exit $$fail

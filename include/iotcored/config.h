@@ -58,11 +58,14 @@ typedef struct ic_srcloc_s {
 } ic_srcloc_t;
 
 typedef enum { IC_SYNC_NORMAL = 0, IC_SYNC_FULL = 1 } ic_sync_mode_t;
+typedef enum { IC_PROTO_MQTT = 0 } ic_listener_protocol_t;
 
 typedef struct ic_listener_conf_s {
     char *name;           /* unique among listeners */
     char *bind;           /* IPv4 or IPv6 literal */
     int port;             /* 0 = ephemeral */
+    int protocol;         /* ic_listener_protocol_t */
+    int tls;              /* bool */
     ic_srcloc_t loc;      /* the `listener` line */
     ic_srcloc_t port_loc; /* the `port` line (or loc if defaulted) */
 } ic_listener_conf_t;
@@ -75,6 +78,26 @@ typedef struct ic_config_s {
     char *account_id;     /* 12 digits, used in ARNs */
     char *region;         /* used in ARNs and endpoints */
     int persistence_sync; /* ic_sync_mode_t */
+
+    /* MQTT broker (AWS IoT Core limits, dataplane spec 5.12) */
+    int64_t max_payload_size;  /* bytes of PUBLISH payload */
+    int64_t max_packet_size;   /* bytes of a whole packet */
+    int max_topic_length;      /* bytes */
+    int max_topic_slashes;
+    int keepalive_min;         /* seconds */
+    int keepalive_max;         /* seconds */
+    int receive_maximum;
+    int max_inflight_messages;
+    int max_queued_messages;
+    int topic_alias_maximum;
+    int max_filters_per_subscribe;
+    int max_subscriptions_per_connection;
+    int64_t session_expiry_default; /* ms */
+    int64_t session_expiry_max;     /* ms */
+    int publish_rate_limit;    /* per second per connection, 0 = off */
+    int64_t throughput_limit;  /* bytes per second per connection, 0 = off */
+    int connect_rate_limit;    /* per second per client ID, 0 = off */
+    int qos2_subscribe;        /* ic_qos2_sub_t */
 
     ic_listener_conf_t *listeners; /* owned array */
     size_t n_listeners;

@@ -15,6 +15,9 @@
 struct ic_config_s;
 struct ic_db_s;
 struct ic_listeners_s;
+struct ic_cron_s;
+struct ic_mqtt_s;
+struct ic_conns_s;
 
 typedef void (*ic_done_cb)(void *data);
 
@@ -24,6 +27,9 @@ typedef struct ic_broker_s {
                                         change on SIGHUP */
     struct ic_db_s *db;              /* set by the store module's start */
     struct ic_listeners_s *listeners;
+    struct ic_cron_s *cron;          /* periodic tasks */
+    struct ic_mqtt_s *mqtt;          /* MQTT engine (router, sessions) */
+    struct ic_conns_s *conns;        /* client connections */
     uint64_t boot_count;             /* starts recorded in the store */
 } ic_broker_t;
 

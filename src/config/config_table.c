@@ -13,6 +13,9 @@
 static const char *const log_levels[] = {"debug", "info", "notice", "warning",
                                          "error", NULL};
 static const char *const sync_modes[] = {"normal", "full", NULL};
+static const char *const protocols[] = {"mqtt", NULL};
+static const char *const qos2_modes[] = {"no-suback", "grant-qos1",
+                                         "disconnect", NULL};
 
 static const char *check_account_id(const char *v) {
     size_t i;
@@ -60,6 +63,53 @@ static const ic_directive_t directives[] = {
     {"persistence_sync", G(persistence_sync), IC_CFG_ENUM, 0, 0, "normal",
      false, sync_modes, NULL,
      "SQLite durability: normal survives a crash, full also a power loss"},
+    /* MQTT broker */
+    {"max_payload_size", G(max_payload_size), IC_CFG_SIZE, 1, 268435455,
+     "128K", false, NULL, NULL,
+     "largest PUBLISH payload; a larger one disconnects the client"},
+    {"max_packet_size", G(max_packet_size), IC_CFG_SIZE, 64, 268435460,
+     "146K", false, NULL, NULL,
+     "largest MQTT packet accepted (MQTT 5 CONNACK Maximum Packet Size)"},
+    {"max_topic_length", G(max_topic_length), IC_CFG_INT, 1, 65535, "256",
+     false, NULL, NULL, "longest topic name or filter, in bytes"},
+    {"max_topic_slashes", G(max_topic_slashes), IC_CFG_INT, 0, 1000, "7",
+     false, NULL, NULL, "most '/' characters in a topic name or filter"},
+    {"keepalive_min", G(keepalive_min), IC_CFG_INT, 1, 65535, "30", false,
+     NULL, NULL, "smaller requested keep-alives are raised to this (seconds)"},
+    {"keepalive_max", G(keepalive_max), IC_CFG_INT, 1, 65535, "1200", false,
+     NULL, NULL, "0 and larger keep-alives are lowered to this (seconds)"},
+    {"receive_maximum", G(receive_maximum), IC_CFG_INT, 1, 65535, "100",
+     false, NULL, NULL, "MQTT 5 Receive Maximum sent in CONNACK"},
+    {"max_inflight_messages", G(max_inflight_messages), IC_CFG_INT, 1, 65535,
+     "100", false, NULL, NULL, "outbound unacknowledged QoS 1 per client"},
+    {"max_queued_messages", G(max_queued_messages), IC_CFG_INT, 0, 10000000,
+     "1000", false, NULL, NULL,
+     "QoS 1 messages queued per session beyond the in-flight window"},
+    {"topic_alias_maximum", G(topic_alias_maximum), IC_CFG_INT, 0, 65535, "8",
+     false, NULL, NULL, "MQTT 5 Topic Alias Maximum sent in CONNACK"},
+    {"max_filters_per_subscribe", G(max_filters_per_subscribe), IC_CFG_INT, 1,
+     65535, "8", false, NULL, NULL,
+     "topic filters honoured per SUBSCRIBE; the rest are refused"},
+    {"max_subscriptions_per_connection", G(max_subscriptions_per_connection),
+     IC_CFG_INT, 1, 10000000, "50", false, NULL, NULL,
+     "subscriptions one session may hold"},
+    {"session_expiry_default", G(session_expiry_default), IC_CFG_DURATION, 0,
+     INT64_C(31536000000), "1h", false, NULL, NULL,
+     "expiry of MQTT 3.1.1 persistent sessions"},
+    {"session_expiry_max", G(session_expiry_max), IC_CFG_DURATION, 0,
+     INT64_C(31536000000), "7d", false, NULL, NULL,
+     "cap on the MQTT 5 Session Expiry Interval"},
+    {"publish_rate_limit", G(publish_rate_limit), IC_CFG_INT, 0, 100000000,
+     "100", false, NULL, NULL,
+     "inbound publishes per second per connection, excess discarded (0 = off)"},
+    {"throughput_limit", G(throughput_limit), IC_CFG_SIZE, 0,
+     INT64_C(1099511627776), "512K", false, NULL, NULL,
+     "inbound bytes per second per connection, excess delayed (0 = off)"},
+    {"connect_rate_limit", G(connect_rate_limit), IC_CFG_INT, 0, 1000000, "1",
+     false, NULL, NULL, "CONNECTs per second per client ID (0 = off)"},
+    {"qos2_subscribe", G(qos2_subscribe), IC_CFG_ENUM, 0, 0, "no-suback",
+     false, qos2_modes, NULL,
+     "answer to a SUBSCRIBE asking QoS 2: no-suback, grant-qos1, disconnect"},
     /* Listeners */
     {"listener", IC_CFG_GLOBAL, 0, IC_CFG_BLOCK, 0, 0, NULL, false, NULL, NULL,
      "open a listener block named NAME"},
@@ -67,6 +117,10 @@ static const ic_directive_t directives[] = {
      check_nonempty, "IPv4 or IPv6 address the listener binds"},
     {"port", L(port), IC_CFG_INT, 0, 65535, "8883", false, NULL, NULL,
      "TCP port; 0 picks a free one (see ready_file)"},
+    {"protocol", L(protocol), IC_CFG_ENUM, 0, 0, "mqtt", false, protocols,
+     NULL, "what the listener speaks: mqtt"},
+    {"tls", L(tls), IC_CFG_BOOL, 0, 0, "on", false, NULL, NULL,
+     "TLS on the listener; `off` for plaintext local experiments"},
 };
 
 const ic_directive_t *ic_config_directives(size_t *n) {

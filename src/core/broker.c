@@ -14,12 +14,15 @@
 #include "iotcored/broker.h"
 
 #include "iotcored/alloc.h"
+#include "iotcored/conn.h"
+#include "iotcored/cron.h"
 #include "iotcored/ctx.h"
 #include "iotcored/db.h"
 #include "iotcored/error.h"
 #include "iotcored/listener.h"
 #include "iotcored/log.h"
 #include "iotcored/meta.h"
+#include "iotcored/mqtt.h"
 #include "iotcored/notify.h"
 #include "iotcored/str.h"
 #include "iotcored/version.h"
@@ -139,6 +142,66 @@ static void store_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
     ic_db_close(db, cb, data);
 }
 
+/* ---- module: cron ----------------------------------------------------- */
+
+static int cron_start(ic_broker_t *b, char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    /* The timer handle is made here, not at init: a module that fails to
+     * start must leave no initialised handle behind. */
+    b->cron = ic_cron_new(b->loop, 250);
+    ic_cron_start(b->cron);
+    return 0;
+}
+
+static void cron_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
+    ic_cron_stop(b->cron, cb, data);
+}
+
+static void cron_fini(ic_broker_t *b) {
+    ic_cron_free(b->cron);
+    b->cron = NULL;
+}
+
+/* ---- module: mqtt ----------------------------------------------------- */
+
+static int mqtt_init(ic_broker_t *b, char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    return ic_mqtt_init(&b->mqtt, b);
+}
+
+static int mqtt_start(ic_broker_t *b, char *err, size_t errlen) {
+    return ic_mqtt_start(b->mqtt, err, errlen);
+}
+
+static void mqtt_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
+    ic_mqtt_stop(b->mqtt, cb, data);
+}
+
+static void mqtt_fini(ic_broker_t *b) {
+    ic_mqtt_fini(b->mqtt);
+    b->mqtt = NULL;
+}
+
+/* ---- module: conns ---------------------------------------------------- */
+
+static int conns_start(ic_broker_t *b, char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    b->conns = ic_conns_new(b->loop, ic_mqtt_env(b->mqtt));
+    return 0;
+}
+
+static void conns_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
+    ic_conns_stop(b->conns, cb, data);
+}
+
+static void conns_fini(ic_broker_t *b) {
+    ic_conns_free(b->conns);
+    b->conns = NULL;
+}
+
 /* ---- module: listeners ------------------------------------------------ */
 
 static int listeners_init(ic_broker_t *b, char *err, size_t errlen) {
@@ -148,6 +211,7 @@ static int listeners_init(ic_broker_t *b, char *err, size_t errlen) {
 }
 
 static int listeners_start(ic_broker_t *b, char *err, size_t errlen) {
+    ic_listeners_set_handler(b->listeners, ic_conns_accept, b->conns);
     return ic_listeners_start(b->listeners, err, errlen);
 }
 
@@ -165,6 +229,9 @@ static void listeners_fini(ic_broker_t *b) {
 static const module_t modules[] = {
     {"log", log_init, NULL, NULL, NULL, log_reload},
     {"store", NULL, store_start, store_stop, NULL, NULL},
+    {"cron", NULL, cron_start, cron_stop, cron_fini, NULL},
+    {"mqtt", mqtt_init, mqtt_start, mqtt_stop, mqtt_fini, NULL},
+    {"conns", NULL, conns_start, conns_stop, conns_fini, NULL},
     {"listeners", listeners_init, listeners_start, listeners_stop,
      listeners_fini, NULL},
 };

@@ -341,3 +341,79 @@ int ich_connect(int port) {
     }
     return fd;
 }
+
+void ich_bg(ich_proc_t *p, const ich_t *h, const char *const argv[]) {
+    static int seq;
+    pid_t pid;
+    snprintf(p->out_path, sizeof(p->out_path), "%s/client-%d.out", h->dir, ++seq);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int null = open("/dev/null", O_RDONLY);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(null, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        execvp(argv[0], (char *const *)(uintptr_t)argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    p->pid = pid;
+}
+
+int ich_bg_wait(ich_proc_t *p, int timeout_ms, char **out) {
+    long long deadline = now_ms() + timeout_ms;
+    int status = 0;
+    bool timed_out = false;
+    for (;;) {
+        if (waitpid(p->pid, &status, WNOHANG) == p->pid)
+            break;
+        if (now_ms() > deadline) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, &status, 0);
+            timed_out = true;
+            break;
+        }
+        pause_ms(5);
+    }
+    p->pid = 0;
+    if (out)
+        *out = ich_slurp(p->out_path);
+    if (timed_out)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void ich_bg_kill(ich_proc_t *p, int sig) {
+    int status;
+    if (p->pid <= 0)
+        return;
+    kill(p->pid, sig);
+    waitpid(p->pid, &status, 0);
+    p->pid = 0;
+}
+
+static void scenario(const ich_t *h, const char *interp, const char *script,
+                     const char *name) {
+    char port[16], path[512], want[128], *out = NULL;
+    const char *argv[] = {interp, path, name, port, NULL};
+    int rc;
+    snprintf(port, sizeof(port), "%d", ich_port(h, "mqtt"));
+    snprintf(path, sizeof(path), "%s/tests/integration/%s", IC_SRCDIR, script);
+    snprintf(want, sizeof(want), "ok %s\n", name);
+    rc = ich_run(argv, NULL, 20000, &out);
+    ck_assert_msg(rc == 0 && strcmp(out, want) == 0,
+                  "scenario %s (%s) exited %d:\n%s", name, interp, rc, out);
+    free(out);
+}
+
+void ich_scenario_py(const ich_t *h, const char *name) {
+    /* Debian's interpreter: python3-paho-mqtt is installed for it, not for
+     * any other python3 on PATH. */
+    scenario(h, "/usr/bin/python3", "py/scenarios.py", name);
+}
+
+void ich_scenario_js(const ich_t *h, const char *name) {
+    scenario(h, "node", "js/scenarios.js", name);
+}

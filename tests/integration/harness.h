@@ -36,7 +36,8 @@ typedef struct ich_s {
 } ich_t;
 
 /* Default listener block: plaintext MQTT on loopback, ephemeral port. */
-#define ICH_MQTT_LISTENER "listener mqtt\n  bind 127.0.0.1\n  port 0\n"
+#define ICH_MQTT_LISTENER \
+    "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol mqtt\n  tls off\n"
 
 /* Prepare h: make the run directory. Call before ich_write_conf/ich_start. */
 void ich_init(ich_t *h);
@@ -77,6 +78,26 @@ int ich_run(const char *const argv[], const char *input, int timeout_ms,
 
 /* Each it_*.c suite file exports this; tests/integration/main.c runs it. */
 Suite *ic_it_suite(void);
+
+/* A client running in the background (stdout+stderr to a file). */
+typedef struct ich_proc_s {
+    pid_t pid;
+    char out_path[224];
+} ich_proc_t;
+/* Start argv in the background. */
+void ich_bg(ich_proc_t *p, const ich_t *h, const char *const argv[]);
+/* Wait up to timeout_ms for it to exit; *out gets its output (malloc'd).
+ * Returns the exit status, 128+signal, or -1 on timeout (then killed). */
+int ich_bg_wait(ich_proc_t *p, int timeout_ms, char **out);
+/* Kill it with sig and reap. */
+void ich_bg_kill(ich_proc_t *p, int sig);
+
+/* Run a scripted scenario with a real client library against listener
+ * "mqtt": Debian's python3-paho-mqtt (tests/integration/py/scenarios.py)
+ * or MQTT.js (tests/integration/js/scenarios.js). Fails the test unless it
+ * exits 0 printing exactly "ok NAME". */
+void ich_scenario_py(const ich_t *h, const char *name);
+void ich_scenario_js(const ich_t *h, const char *name);
 
 /* Connect a TCP socket to 127.0.0.1:port (blocking). Returns fd or -1. */
 int ich_connect(int port);

@@ -38,9 +38,9 @@ END_TEST
 
 START_TEST(several_listeners_all_in_ready_file) {
     ich_t h;
-    ich_start(&h, "listener a\n bind 127.0.0.1\n port 0\n"
-                  "listener b\n bind 127.0.0.1\n port 0\n"
-                  "listener c\n bind ::1\n port 0\n");
+    ich_start(&h, "listener a\n bind 127.0.0.1\n port 0\n tls off\n"
+                  "listener b\n bind 127.0.0.1\n port 0\n tls off\n"
+                  "listener c\n bind ::1\n port 0\n tls off\n");
     ck_assert_int_eq(h.n_listeners, 3);
     ck_assert_int_gt(ich_port(&h, "a"), 0);
     ck_assert_int_gt(ich_port(&h, "b"), 0);

@@ -102,13 +102,14 @@ START_TEST(port_in_use) {
     char body[256], *out, want[512];
     ich_start(&a, NULL);
     ich_init(&b);
-    snprintf(body, sizeof(body), "listener first\n  bind 127.0.0.1\n  port 0\n"
-                                 "listener taken\n  bind 127.0.0.1\n  port %d\n",
+    snprintf(body, sizeof(body),
+             "listener first\n  bind 127.0.0.1\n  port 0\n  tls off\n"
+             "listener taken\n  bind 127.0.0.1\n  port %d\n  tls off\n",
              ich_port(&a, "mqtt"));
     ich_write_conf(&b, body);
     ck_assert_int_eq(run_daemon("-c", b.conf, NULL, &out), 71);
     snprintf(want, sizeof(want),
-             "%s:10: port: listener taken cannot listen on 127.0.0.1 port %d: "
+             "%s:11: port: listener taken cannot listen on 127.0.0.1 port %d: "
              "address already in use",
              b.conf, ich_port(&a, "mqtt"));
     ck_assert_msg(strstr(out, want) != NULL, "got: %s", out);
@@ -126,12 +127,12 @@ START_TEST(dump_config_and_version) {
     ich_t h;
     char *out;
     ich_init(&h);
-    ich_write_conf(&h, "region eu-central-1\nlistener x\n  port 0\n");
+    ich_write_conf(&h, "region eu-central-1\nlistener x\n  port 0\n  tls off\n");
     ck_assert_int_eq(run_daemon("--dump-config", "-c", h.conf, &out), 0);
     ck_assert_ptr_nonnull(strstr(out, "\nregion eu-central-1\n"));
     ck_assert_ptr_nonnull(strstr(out, "\naccount_id 123456789012\n"));
     ck_assert_ptr_nonnull(strstr(out, "\npersistence_sync normal\n"));
-    ck_assert_ptr_nonnull(strstr(out, "\nlistener x\n  bind 0.0.0.0\n  port 0\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nlistener x\n  bind 0.0.0.0\n  port 0\n  protocol mqtt\n  tls off\n"));
     free(out);
     ck_assert_int_eq(run_daemon("--version", NULL, NULL, &out), 0);
     ck_assert(strncmp(out, "iotcored ", 9) == 0);
@@ -142,14 +143,23 @@ START_TEST(dump_config_and_version) {
 }
 END_TEST
 
+/* Connect and send a packet that is not CONNECT: the broker logs a
+ * "protocol error" line at info level and closes. */
+static void probe(const ich_t *h) {
+    int fd = ich_connect(ich_port(h, "mqtt"));
+    static const unsigned char connack[] = {0x20, 0x02, 0x00, 0x00};
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, connack, sizeof(connack)), (int)sizeof(connack));
+    close(fd);
+}
+
 START_TEST(sighup_reloads_log_level) {
     ich_t h;
     int fd, refused;
     ich_start(&h, NULL);
-    /* at info, a refused connection is logged */
-    fd = ich_connect(ich_port(&h, "mqtt"));
-    close(fd);
-    ck_assert(ich_wait_log(&h, "connection refused", 1, 5000));
+    /* at info, a protocol error is logged */
+    probe(&h);
+    ck_assert(ich_wait_log(&h, "protocol error", 1, 5000));
     /* raise the level and change a non-reloadable directive */
     {
         FILE *f = fopen(h.conf, "a");
@@ -160,10 +170,9 @@ START_TEST(sighup_reloads_log_level) {
     ck_assert(ich_wait_log(&h, "warning config reload ignored directive=region "
                                "reason=restart-required",
                            1, 5000));
-    /* at warning, a refused connection is no longer logged */
-    refused = ich_count_log(&h, "connection refused");
-    fd = ich_connect(ich_port(&h, "mqtt"));
-    close(fd);
+    /* at warning, a protocol error is no longer logged */
+    refused = ich_count_log(&h, "protocol error");
+    probe(&h);
     /* back to info, and the next refused connection shows again */
     {
         FILE *f = fopen(h.conf, "a");
@@ -172,10 +181,9 @@ START_TEST(sighup_reloads_log_level) {
     }
     kill(h.pid, SIGHUP);
     ck_assert(ich_wait_log(&h, "info config reloaded", 1, 5000));
-    ck_assert_int_eq(ich_count_log(&h, "connection refused"), refused);
-    fd = ich_connect(ich_port(&h, "mqtt"));
-    close(fd);
-    ck_assert(ich_wait_log(&h, "connection refused", refused + 1, 5000));
+    ck_assert_int_eq(ich_count_log(&h, "protocol error"), refused);
+    probe(&h);
+    ck_assert(ich_wait_log(&h, "protocol error", refused + 1, 5000));
     /* still serving after a reload of a broken file */
     {
         FILE *f = fopen(h.conf, "a");

@@ -9,5 +9,6 @@ Suite *ic_error_suite(void);
 Suite *ic_config_suite(void);
 Suite *ic_db_suite(void);
 Suite *ic_log_suite(void);
+Suite *ic_router_suite(void);
 
 #endif

@@ -25,7 +25,7 @@ static void expect_error(const char *text, const char *want) {
 
 START_TEST(default_values) {
     ic_config_t cfg;
-    ck_assert_int_eq(parse(&cfg, "listener a\n"), 0);
+    ck_assert_int_eq(parse(&cfg, "listener a\ntls off\n"), 0);
     ck_assert_str_eq(cfg.data_dir, "/var/lib/iotcored");
     ck_assert_str_eq(cfg.account_id, "123456789012");
     ck_assert_str_eq(cfg.region, "us-east-1");
@@ -50,8 +50,10 @@ START_TEST(full_file) {
                                  "  bind 127.0.0.1\n"
                                  "  port 0\n"
                                  "region eu-west-1\n"
+                                 "  tls off\n"
                                  "listener two\n"
-                                 "  port 1883\n"),
+                                 "  port 1883\n"
+                                 "  tls off\n"),
                      0);
     ck_assert_str_eq(cfg.data_dir, "/tmp/with space");
     ck_assert_int_eq(cfg.log_level, 0);
@@ -64,7 +66,7 @@ START_TEST(full_file) {
     ck_assert_int_eq(l->port_loc.line, 8);
     l = ic_config_listener(&cfg, "two");
     ck_assert_int_eq(l->port, 1883);
-    ck_assert_int_eq(l->loc.line, 10);
+    ck_assert_int_eq(l->loc.line, 11);
     ic_config_free(&cfg);
 }
 END_TEST
@@ -87,6 +89,17 @@ START_TEST(errors) {
     expect_error("listener a\ndata_dir \"/x\n",
                  "t.conf:2: unterminated quoted string");
     expect_error("log_level info\n", "t.conf: no listener block defined");
+    expect_error("listener a\n  port 8883\n",
+                 "t.conf:1: listener a: TLS listeners are not available in this "
+                 "build yet; add `tls off`");
+    expect_error("keepalive_min 60\nkeepalive_max 30\nlistener a\ntls off\n",
+                 "t.conf: keepalive_min (60) is above keepalive_max (30)");
+    expect_error("listener a\ntls off\nqos2_subscribe maybe\n",
+                 "t.conf:3: qos2_subscribe: invalid value 'maybe' (expected one "
+                 "of: no-suback, grant-qos1, disconnect)");
+    expect_error("listener a\ntls off\nmax_payload_size 12Q\n",
+                 "t.conf:3: max_payload_size: invalid value '12Q' (expected a "
+                 "size such as 128K)");
     expect_error("listener a\ninclude /nonexistent/x.conf\n",
                  "t.conf:2: include: '/nonexistent/x.conf': cannot open: No "
                  "such file or directory");
@@ -136,7 +149,7 @@ START_TEST(dump_round_trips) {
     ic_config_t a, b;
     ic_buf_t d1, d2;
     ck_assert_int_eq(parse(&a, "data_dir \"a b\\\\c\"\nlog_file \"\"\n"
-                               "listener x\nport 0\nbind ::1\n"),
+                               "listener x\nport 0\nbind ::1\ntls off\n"),
                      0);
     ic_buf_init(&d1);
     ic_buf_init(&d2);
@@ -157,9 +170,9 @@ END_TEST
 
 START_TEST(swap_reloadable_only) {
     ic_config_t run, next;
-    ck_assert_int_eq(parse(&run, "log_level info\ndata_dir /a\nlistener x\n"), 0);
+    ck_assert_int_eq(parse(&run, "log_level info\ndata_dir /a\nlistener x\ntls off\n"), 0);
     ck_assert_int_eq(parse(&next, "log_level debug\nlog_file /tmp/l\n"
-                                  "data_dir /b\nlistener x\n"),
+                                  "data_dir /b\nlistener x\ntls off\n"),
                      0);
     ck_assert(!ic_config_same(ic_config_find("log_level"), &run, &next));
     ck_assert(ic_config_listeners_same(&run, &next));
@@ -214,7 +227,7 @@ START_TEST(doc_drift) {
     char *conf = slurp("conf/iotcored.conf");
     ic_config_t defaults;
     ic_listener_conf_t ldef;
-    ck_assert_int_eq(parse(&defaults, "listener x\n"), 0);
+    ck_assert_int_eq(parse(&defaults, "listener x\ntls off\n"), 0);
     ldef = defaults.listeners[0];
     for (i = 0; i < n; i++) {
         char want[256];

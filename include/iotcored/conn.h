@@ -1,0 +1,32 @@
+/* conn.h - client connections: socket I/O, write batching, close.
+ *
+ * ic_conns_t is a service module: it accepts connections handed over by the
+ * listeners, reads into one shared buffer, feeds the protocol state machine
+ * and owns each connection's write queue. Output produced during a loop
+ * turn is flushed once per connection at the end of the turn, with one
+ * writev for everything queued (control packets and shared PUBLISH frames
+ * alike), never one syscall per message.
+ */
+#ifndef IOTCORED_CONN_H
+#define IOTCORED_CONN_H
+
+#include "iotcored/config.h"
+#include "iotcored/ctx.h"
+#include "iotcored/proto.h"
+
+#include <stddef.h>
+#include <uv.h>
+
+typedef struct ic_conns_s ic_conns_t;
+
+ic_conns_t *ic_conns_new(uv_loop_t *loop, ic_proto_env_t *env);
+/* An ic_accept_cb (listener.h); data is the ic_conns_t. */
+void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
+                     void *data);
+/* Disconnect everyone (MQTT 5: DISCONNECT 0x8B), flush, close; cb once the
+ * last connection and the module's own handles are closed. */
+void ic_conns_stop(ic_conns_t *cs, ic_done_cb cb, void *data);
+void ic_conns_free(ic_conns_t *cs);
+size_t ic_conns_count(const ic_conns_t *cs);
+
+#endif

@@ -1,0 +1,24 @@
+/* mqtt.h - the MQTT engine as a service module: profile, sessions,
+ * retained messages, router and the environment shared by every protocol
+ * state machine, plus its periodic sweeps. */
+#ifndef IOTCORED_MQTT_H
+#define IOTCORED_MQTT_H
+
+#include "iotcored/ctx.h"
+#include "iotcored/proto.h"
+
+#include <stddef.h>
+
+typedef struct ic_mqtt_s ic_mqtt_t;
+
+/* Build the profile from b->cfg. No I/O. */
+int ic_mqtt_init(ic_mqtt_t **out, ic_broker_t *b);
+/* Create sessions/retain/router over b->db, load persisted state, register
+ * the 1 s sweep with b->cron. */
+int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen);
+ic_proto_env_t *ic_mqtt_env(ic_mqtt_t *m);
+/* Save persistent sessions (connections are already closed). */
+void ic_mqtt_stop(ic_mqtt_t *m, ic_done_cb cb, void *data);
+void ic_mqtt_fini(ic_mqtt_t *m);
+
+#endif

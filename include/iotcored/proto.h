@@ -1,0 +1,78 @@
+/* proto.h - the per-connection MQTT state machine.
+ *
+ *   CONNECT --(valid CONNECT)--> ACTIVE --(DISCONNECT / error / kick)--> CLOSED
+ *
+ * The transport feeds bytes in (ic_proto_feed) and is driven through the
+ * ic_proto_io_t it registered: control packets and shared PUBLISH frames
+ * go out through it, and it is asked to close. This is the only place
+ * where a codec or routing result becomes an MQTT reason code, CONNACK
+ * return code or DISCONNECT (STYLE 3.7 "map once, at the edge").
+ */
+#ifndef IOTCORED_PROTO_H
+#define IOTCORED_PROTO_H
+
+#include "iotcored/map.h"
+#include "iotcored/msg.h"
+#include "iotcored/profile.h"
+#include "iotcored/router.h"
+#include "iotcored/session.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct ic_proto_s ic_proto_t;
+
+/* Implemented by the transport (net/conn.c). */
+typedef struct ic_proto_io_s {
+    /* Queue control-packet bytes (copied). */
+    void (*send)(void *io, const uint8_t *p, size_t n);
+    /* Queue a shared PUBLISH frame of m (a reference is taken) with the
+     * per-delivery first byte, packet id and remaining expiry. */
+    void (*send_publish)(void *io, ic_msg_t *m, const ic_frame_t *f,
+                         uint8_t byte0, uint16_t pid, uint32_t expiry_left);
+    /* Flush what is queued, then close; ic_proto_closed follows. */
+    void (*close)(void *io);
+    /* Stop reading for ms milliseconds (throughput limit). */
+    void (*throttle)(void *io, uint32_t ms);
+    /* Bytes queued and not yet written. */
+    size_t (*queued)(void *io);
+} ic_proto_io_t;
+
+/* Shared by every connection; owned by mqtt.c. */
+typedef struct ic_proto_env_s {
+    const ic_profile_t *p;
+    ic_router_t *router;
+    ic_sessions_t *sessions;
+    uv_loop_t *loop;
+    ic_map_t connect_times;   /* client ID -> last CONNECT (uv_now ms) */
+    ic_proto_t *live;         /* every open connection (keep-alive sweep) */
+    size_t n_live;
+    size_t out_high_water;    /* queued bytes above which QoS 0 is dropped */
+    bool is_shutting_down;
+    ic_buf_t scratch;         /* control packet encoding, reused */
+    uint64_t n_assigned;      /* assigned client IDs handed out */
+    uint64_t dropped_qos0;    /* slow-consumer drops */
+    uint64_t rate_limited;    /* publishes discarded by publish_rate */
+} ic_proto_env_t;
+
+/* A new connection from peer (text address, copied). */
+ic_proto_t *ic_proto_new(ic_proto_env_t *env, const ic_proto_io_t *io,
+                         void *io_data, const char *peer);
+/* Decode and handle every whole packet in buf[0..len). *used = bytes
+ * consumed (the transport keeps the rest for the next call). Returns 0, or
+ * IC_ECLOSED once the connection is closing (ignore further input). */
+int ic_proto_feed(ic_proto_t *pr, const uint8_t *buf, size_t len,
+                  size_t *used);
+/* The transport is gone (closed by either side): will, session detach or
+ * end, then pr is freed. Exactly once per connection. */
+void ic_proto_closed(ic_proto_t *pr);
+
+/* Keep-alive (1.5 x) and CONNECT timeouts; session expiry and delayed
+ * wills. Called by mqtt.c's cron task. */
+void ic_proto_sweep(ic_proto_env_t *env, uint64_t now_mono_ms,
+                    int64_t now_wall_ms);
+/* Server stopping: MQTT 5 clients get DISCONNECT 0x8B; all are closed. */
+void ic_proto_shutdown_all(ic_proto_env_t *env);
+
+#endif

@@ -1,0 +1,95 @@
+/* mqtt.c - the MQTT engine module: assembles profile, sessions, retained
+ * messages and router over the store, and runs the periodic sweep
+ * (keep-alive, CONNECT timeout, session expiry, delayed wills).
+ *
+ * Owns those objects and the shared protocol environment. It holds no
+ * protocol logic of its own (proto.c) and no sockets (net/conn.c).
+ */
+#include "iotcored/mqtt.h"
+
+#include "iotcored/alloc.h"
+#include "iotcored/clock.h"
+#include "iotcored/config.h"
+#include "iotcored/cron.h"
+#include "iotcored/error.h"
+#include "iotcored/log.h"
+#include "iotcored/profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ic_mqtt_s {
+    ic_broker_t *b;
+    ic_profile_t profile;
+    ic_sessions_t *sessions;
+    ic_retain_t *retain;
+    ic_router_t *router;
+    ic_proto_env_t env;
+};
+
+int ic_mqtt_init(ic_mqtt_t **out, ic_broker_t *b) {
+    ic_mqtt_t *m = ic_xcalloc(1, sizeof(*m));
+    m->b = b;
+    ic_profile_aws(&m->profile, b->cfg);
+    *out = m;
+    return 0;
+}
+
+static void index_sub(ic_session_t *s, const ic_sub_rec_t *r, void *data) {
+    ic_router_index(data, s, r);
+}
+
+static void sweep(uint64_t now_ms, void *data) {
+    ic_mqtt_t *m = data;
+    ic_proto_sweep(&m->env, now_ms, ic_clock_wall_ms());
+}
+
+int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
+    ic_session_limits_t lim;
+    int64_t now = ic_clock_wall_ms();
+    lim.max_queued = m->profile.max_queued;
+    lim.max_inflight = m->profile.max_inflight;
+    m->sessions = ic_sessions_new(m->b->db, &lim);
+    m->retain = ic_retain_new(m->b->db);
+    m->router = ic_router_new(&m->profile, m->sessions, m->retain);
+    if (ic_retain_load(m->retain, now) != 0 ||
+        ic_sessions_load(m->sessions, now, index_sub, m->router) != 0) {
+        snprintf(err, errlen, "cannot load retained messages and sessions");
+        return IC_ESTORE;
+    }
+    m->env.p = &m->profile;
+    m->env.router = m->router;
+    m->env.sessions = m->sessions;
+    m->env.loop = m->b->loop;
+    ic_map_init(&m->env.connect_times);
+    ic_buf_init(&m->env.scratch);
+    /* QoS 0 to a client with this much unsent is dropped (slow consumer). */
+    m->env.out_high_water = 4u * 1024 * 1024 + m->profile.max_packet;
+    ic_cron_add(m->b->cron, 1000, sweep, m);
+    ic_log_info("mqtt ready", "profile=%s retained=%zu sessions=%zu",
+                m->profile.name, ic_retain_count(m->retain),
+                ic_sessions_count(m->sessions));
+    return 0;
+}
+
+ic_proto_env_t *ic_mqtt_env(ic_mqtt_t *m) {
+    return &m->env;
+}
+
+void ic_mqtt_stop(ic_mqtt_t *m, ic_done_cb cb, void *data) {
+    ic_cron_remove(m->b->cron, m);
+    ic_sessions_save_all(m->sessions, ic_clock_wall_ms());
+    cb(data);
+}
+
+void ic_mqtt_fini(ic_mqtt_t *m) {
+    if (m == NULL)
+        return;
+    ic_router_free(m->router);
+    ic_sessions_free(m->sessions);
+    ic_retain_free(m->retain);
+    ic_map_free(&m->env.connect_times);
+    ic_buf_free(&m->env.scratch);
+    free(m);
+}

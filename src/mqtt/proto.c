@@ -1,0 +1,976 @@
+/* proto.c - the MQTT state machine of one connection.
+ *
+ * Owns the connection's protocol state (version, keep-alive, inbound topic
+ * aliases, rate windows) and its link to a session. It turns decoded
+ * packets into router and session calls, and every outcome into the exact
+ * bytes the client sees: CONNACK codes, PUBACK/SUBACK/UNSUBACK reason codes
+ * and server DISCONNECTs are chosen here and nowhere else. It must not touch
+ * sockets (the transport's ic_proto_io_t does) or the store.
+ *
+ * Loop thread only. A connection that fails inside a callback is marked
+ * closing and asked to close through the transport; it is freed only in
+ * ic_proto_closed, after the transport's last callback (STYLE 3.8).
+ *
+ * AWS behaviour references are to ../shared/spec/aws-iot-dataplane.md 5.x.
+ */
+#include "iotcored/proto.h"
+
+#include "iotcored/alloc.h"
+#include "iotcored/clock.h"
+#include "iotcored/codec.h"
+#include "iotcored/error.h"
+#include "iotcored/log.h"
+#include "iotcored/str.h"
+#include "iotcored/topic.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECT_TIMEOUT_MS 10000
+
+/* MQTT 5 reason codes used here [MQTT-2.4]. */
+enum {
+    RC_SUCCESS = 0x00,
+    RC_NO_SUBSCRIPTION = 0x11,
+    RC_DISCONNECT_WITH_WILL = 0x04,
+    RC_UNSPECIFIED = 0x80,
+    RC_MALFORMED = 0x81,
+    RC_PROTOCOL_ERROR = 0x82,
+    RC_UNSUPPORTED_VERSION = 0x84,
+    RC_CLIENT_ID_INVALID = 0x85,
+    RC_NOT_AUTHORIZED = 0x87,
+    RC_SHUTTING_DOWN = 0x8B,
+    RC_KEEP_ALIVE_TIMEOUT = 0x8D,
+    RC_SESSION_TAKEN_OVER = 0x8E,
+    RC_FILTER_INVALID = 0x8F,
+    RC_TOPIC_INVALID = 0x90,
+    RC_TOPIC_ALIAS_INVALID = 0x94,
+    RC_PACKET_TOO_LARGE = 0x95,
+    RC_QUOTA_EXCEEDED = 0x97,
+    RC_QOS_NOT_SUPPORTED = 0x9B,
+    RC_SUB_IDS_NOT_SUPPORTED = 0xA1,
+};
+
+/* MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3]. */
+enum {
+    V3_BAD_VERSION = 1,
+    V3_ID_REJECTED = 2,
+    V3_UNAVAILABLE = 3,
+};
+
+typedef enum { ST_CONNECT, ST_ACTIVE, ST_CLOSING } state_t;
+
+typedef struct alias_s {
+    char *topic; /* owned */
+    uint16_t len;
+} alias_t;
+
+struct ic_proto_s {
+    ic_proto_env_t *env;
+    const ic_proto_io_t *io;
+    void *io_data;
+    ic_proto_t *prev, *next;   /* env->live */
+    state_t state;
+    uint8_t version;           /* 0 until CONNECT */
+    ic_session_t *session;     /* NULL before CONNECT and after takeover */
+    uint16_t keepalive_s;      /* granted */
+    uint64_t opened_ms;        /* uv_now at accept */
+    uint64_t last_rx_ms;       /* uv_now of the last packet */
+    uint32_t client_max_packet;/* v5 CONNECT Maximum Packet Size, 0 = any */
+    alias_t *aliases;          /* [topic_alias_max], lazily */
+    uint64_t rate_start_ms;    /* publish-rate window */
+    uint32_t rate_count;
+    uint64_t bytes_start_ms;   /* throughput window */
+    uint64_t bytes_count;
+    bool send_will;            /* publish the will when closing */
+    const char *close_reason;  /* why the connection ended (log) */
+    char peer[64];
+};
+
+static const ic_session_sink_t sink;
+
+/* ---- output helpers -------------------------------------------------------- */
+
+static void send_packet(ic_proto_t *pr, const ic_packet_t *pkt) {
+    /* Encoded into the shared scratch buffer (no per-packet allocation);
+     * the transport copies the bytes. */
+    ic_buf_t *b = &pr->env->scratch;
+    ic_buf_reset(b);
+    ic_codec_encode(b, pr->version ? pr->version : IC_MQTT_V311, pkt);
+    pr->io->send(pr->io_data, b->data, b->len);
+}
+
+/* Reason String for a server DISCONNECT: tells the client why, in words.
+ * (Paho 1.6 also needs a property to read the reason code at all.) */
+static const char *rc_text(uint8_t rc) {
+    switch (rc) {
+    case RC_MALFORMED: return "Malformed packet";
+    case RC_PROTOCOL_ERROR: return "Protocol error";
+    case RC_NOT_AUTHORIZED: return "Not authorized";
+    case RC_SHUTTING_DOWN: return "Server shutting down";
+    case RC_KEEP_ALIVE_TIMEOUT: return "Keep alive timeout";
+    case RC_SESSION_TAKEN_OVER: return "Session taken over";
+    case RC_FILTER_INVALID: return "Topic filter invalid";
+    case RC_TOPIC_INVALID: return "Topic name invalid";
+    case RC_TOPIC_ALIAS_INVALID: return "Topic alias invalid";
+    case RC_PACKET_TOO_LARGE: return "Packet too large";
+    case RC_QUOTA_EXCEEDED: return "Quota exceeded";
+    case RC_QOS_NOT_SUPPORTED: return "QoS not supported";
+    case RC_SUB_IDS_NOT_SUPPORTED: return "Subscription identifiers not supported";
+    default: return "Unspecified error";
+    }
+}
+
+static void send_disconnect_packet(ic_proto_t *pr, uint8_t rc) {
+    ic_packet_t pkt;
+    const char *text = rc_text(rc);
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.type = IC_MQTT_DISCONNECT;
+    pkt.u.ack.rc = rc;
+    pkt.u.ack.props.present = IC_PROP_BIT(IC_PROP_REASON_STRING);
+    pkt.u.ack.props.reason_string.p = (const uint8_t *)text;
+    pkt.u.ack.props.reason_string.len = strlen(text);
+    send_packet(pr, &pkt);
+}
+
+static void begin_close(ic_proto_t *pr, const char *reason) {
+    if (pr->state == ST_CLOSING)
+        return;
+    pr->state = ST_CLOSING;
+    if (pr->close_reason == NULL)
+        pr->close_reason = reason;
+    pr->io->close(pr->io_data);
+}
+
+/* End the connection with a server DISCONNECT (MQTT 5) or a bare close
+ * (MQTT 3.1.1, which has no server DISCONNECT). */
+static int disconnect(ic_proto_t *pr, uint8_t rc, const char *reason) {
+    if (pr->state == ST_CLOSING)
+        return IC_ECLOSED;
+    if (pr->version == IC_MQTT_V5 && pr->state == ST_ACTIVE)
+        send_disconnect_packet(pr, rc);
+    ic_log_info("client disconnected", "client_id=%s peer=%s reason=%s rc=0x%02x",
+                pr->session ? pr->session->client_id : "-", pr->peer, reason, rc);
+    pr->close_reason = reason;
+    begin_close(pr, reason);
+    return IC_ECLOSED;
+}
+
+static void send_ack(ic_proto_t *pr, uint8_t type, uint16_t pid, uint8_t rc) {
+    ic_packet_t pkt;
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.type = type;
+    pkt.u.ack.packet_id = pid;
+    pkt.u.ack.rc = rc;
+    send_packet(pr, &pkt);
+}
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+ic_proto_t *ic_proto_new(ic_proto_env_t *env, const ic_proto_io_t *io,
+                         void *io_data, const char *peer) {
+    ic_proto_t *pr = ic_xcalloc(1, sizeof(*pr));
+    pr->env = env;
+    pr->io = io;
+    pr->io_data = io_data;
+    pr->opened_ms = pr->last_rx_ms = uv_now(env->loop);
+    ic_strlcpy(pr->peer, peer, sizeof(pr->peer));
+    pr->next = env->live;
+    if (env->live)
+        env->live->prev = pr;
+    env->live = pr;
+    env->n_live++;
+    return pr;
+}
+
+static void free_aliases(ic_proto_t *pr) {
+    uint16_t i;
+    if (pr->aliases == NULL)
+        return;
+    for (i = 0; i < pr->env->p->topic_alias_max; i++)
+        free(pr->aliases[i].topic);
+    free(pr->aliases);
+    pr->aliases = NULL;
+}
+
+static void end_session(ic_proto_env_t *env, ic_session_t *s) {
+    ic_router_forget(env->router, s);
+    ic_sessions_destroy(env->sessions, s);
+}
+
+static void publish_will(ic_proto_env_t *env, ic_session_t *s,
+                         int64_t now_wall) {
+    ic_msg_t *will = s->will;
+    if (will == NULL)
+        return;
+    s->will = NULL;
+    s->will_at = 0;
+    will->origin = s;
+    ic_log_debug("will published", "client_id=%s topic=%s", s->client_id,
+                 will->topic);
+    ic_router_publish(env->router, will, now_wall);
+    ic_msg_unref(will);
+}
+
+/* Detach pr from its session: publish or schedule the will, then end or
+ * park the session. */
+static void release_session(ic_proto_t *pr, bool with_will) {
+    ic_session_t *s = pr->session;
+    int64_t now = ic_clock_wall_ms();
+    ic_proto_env_t *env = pr->env;
+    if (s == NULL)
+        return;
+    pr->session = NULL;
+    ic_session_detach(s, now);
+    if (!with_will || env->is_shutting_down) {
+        ic_session_set_will(s, NULL, 0);
+    } else if (s->will != NULL) {
+        /* [MQTT-3.1.3-9] a delayed will waits for the delay or the end of
+         * the session, whichever is first. */
+        uint32_t delay = s->will_delay_s;
+        if (delay > s->expiry_s)
+            delay = s->expiry_s;
+        if (delay == 0)
+            publish_will(env, s, now);
+        else
+            s->will_at = now + (int64_t)delay * 1000;
+    }
+    if (s->expiry_s == 0)
+        end_session(env, s);
+}
+
+void ic_proto_closed(ic_proto_t *pr) {
+    ic_proto_env_t *env = pr->env;
+    if (pr->state != ST_CLOSING && pr->close_reason == NULL)
+        pr->close_reason = "CONNECTION_LOST";
+    if (pr->session)
+        ic_log_info("connection closed", "client_id=%s peer=%s reason=%s",
+                    pr->session->client_id, pr->peer,
+                    pr->close_reason ? pr->close_reason : "CONNECTION_LOST");
+    release_session(pr, pr->send_will);
+    if (pr->prev)
+        pr->prev->next = pr->next;
+    else
+        env->live = pr->next;
+    if (pr->next)
+        pr->next->prev = pr->prev;
+    env->n_live--;
+    free_aliases(pr);
+    free(pr);
+}
+
+/* ---- CONNECT ----------------------------------------------------------------- */
+
+static int refuse(ic_proto_t *pr, uint8_t v5_rc, uint8_t v3_rc,
+                  const char *reason) {
+    ic_packet_t pkt;
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.type = IC_MQTT_CONNACK;
+    pkt.u.connack.rc = pr->version == IC_MQTT_V5 ? v5_rc : v3_rc;
+    send_packet(pr, &pkt);
+    ic_log_info("connect refused", "peer=%s reason=\"%s\" rc=0x%02x", pr->peer,
+                reason, pkt.u.connack.rc);
+    pr->close_reason = reason;
+    begin_close(pr, reason);
+    return IC_ECLOSED;
+}
+
+static int check_will(ic_proto_t *pr, const ic_connect_t *c) {
+    const ic_profile_t *p = pr->env->p;
+    const char *why = NULL;
+    if (!c->has_will)
+        return 0;
+    if (c->will.qos > p->maximum_qos) {
+        /* AWS 5.2: v5 CONNACK 0x9B; v3.1.1 has no code for it, refuse
+         * the connection without CONNACK. */
+        if (pr->version == IC_MQTT_V5)
+            return refuse(pr, RC_QOS_NOT_SUPPORTED, 0, "will QoS 2 not supported");
+        ic_log_info("connect refused", "peer=%s reason=\"will QoS 2 not supported\"",
+                    pr->peer);
+        begin_close(pr, "CLIENT_ERROR");
+        return IC_ECLOSED;
+    }
+    if (ic_topic_check_name((const char *)c->will.topic.p, c->will.topic.len,
+                            &p->topic, &why) != 0 ||
+        (c->will.retain && ic_topic_is_reserved((const char *)c->will.topic.p,
+                                                c->will.topic.len))) {
+        if (why == NULL)
+            why = "retained will on a reserved topic";
+        if (pr->version == IC_MQTT_V5)
+            return refuse(pr, RC_TOPIC_INVALID, 0, why);
+        ic_log_info("connect refused", "peer=%s reason=\"will topic: %s\"",
+                    pr->peer, why);
+        begin_close(pr, "CLIENT_ERROR");
+        return IC_ECLOSED;
+    }
+    if (c->will.payload.len > p->max_payload) {
+        if (pr->version == IC_MQTT_V5)
+            return refuse(pr, RC_PACKET_TOO_LARGE, 0, "will payload too large");
+        begin_close(pr, "CLIENT_ERROR");
+        return IC_ECLOSED;
+    }
+    return 0;
+}
+
+/* Kick the connection currently attached to s (AWS 5.3: new one wins). */
+static void take_over(ic_proto_t *old) {
+    ic_session_t *s = old->session;
+    int64_t now = ic_clock_wall_ms();
+    if (old->version == IC_MQTT_V5 && old->state == ST_ACTIVE)
+        send_disconnect_packet(old, RC_SESSION_TAKEN_OVER);
+    ic_log_info("session takeover", "client_id=%s old_peer=%s", s->client_id,
+                old->peer);
+    /* The old connection's will is published (AWS: DUPLICATE_CLIENTID
+     * sends the LWT); the session itself goes to the new connection. */
+    old->session = NULL;
+    ic_session_detach(s, now);
+    publish_will(old->env, s, now);
+    old->close_reason = "DUPLICATE_CLIENTID";
+    begin_close(old, "DUPLICATE_CLIENTID");
+}
+
+static void assign_id(ic_proto_t *pr, char *out, size_t cap) {
+    /* Unique for the process life; AWS's format is not documented. */
+    uint64_t n = ++pr->env->n_assigned;
+    snprintf(out, cap, "iotcored-%016llx%08x", (unsigned long long)n,
+             (unsigned)(ic_clock_wall_ms() & 0xffffffff));
+}
+
+static bool connect_throttled(ic_proto_t *pr, const char *id, size_t len) {
+    ic_proto_env_t *env = pr->env;
+    uint64_t now = uv_now(env->loop), last;
+    uint32_t rate = env->p->connect_rate;
+    void *v;
+    if (rate == 0)
+        return false;
+    v = ic_map_get(&env->connect_times, id, len);
+    last = (uint64_t)(uintptr_t)v;
+    ic_map_put(&env->connect_times, id, len, (void *)(uintptr_t)(now ? now : 1));
+    return v != NULL && now - last < 1000 / rate;
+}
+
+static void build_will(ic_proto_t *pr, const ic_connect_t *c) {
+    ic_msg_t *m;
+    uint32_t delay = 0;
+    if (!c->has_will) {
+        ic_session_set_will(pr->session, NULL, 0);
+        return;
+    }
+    m = ic_msg_new((const char *)c->will.topic.p, c->will.topic.len,
+                   c->will.payload.p, c->will.payload.len, c->will.qos,
+                   c->will.retain,
+                   pr->version == IC_MQTT_V5 ? &c->will.props : NULL,
+                   ic_clock_wall_ms());
+    if (pr->version == IC_MQTT_V5 &&
+        (c->will.props.present & IC_PROP_BIT(IC_PROP_WILL_DELAY)))
+        delay = c->will.props.will_delay;
+    ic_session_set_will(pr->session, m, delay);
+}
+
+static int on_connect(ic_proto_t *pr, const ic_connect_t *c) {
+    ic_proto_env_t *env = pr->env;
+    const ic_profile_t *p = env->p;
+    char assigned[64] = "";
+    const char *id = (const char *)c->client_id.p;
+    size_t id_len = c->client_id.len;
+    uint32_t expiry = 0, requested_expiry = 0;
+    uint16_t window;
+    bool present = false;
+    ic_session_t *s;
+    ic_packet_t pkt;
+    ic_connack_t *ack = &pkt.u.connack;
+
+    pr->version = c->version;
+    if (id_len == 0) {
+        /* [MQTT-3.1.3-8] 3.1.1: an empty ID needs a clean session. */
+        if (c->version == IC_MQTT_V311 && !c->clean_start)
+            return refuse(pr, 0, V3_ID_REJECTED,
+                          "empty client ID with a persistent session");
+        assign_id(pr, assigned, sizeof(assigned));
+        id = assigned;
+        id_len = strlen(assigned);
+    }
+    if (id_len > p->client_id_max)
+        return refuse(pr, RC_CLIENT_ID_INVALID, V3_ID_REJECTED,
+                      "client ID longer than 128 bytes");
+    if (p->refuse_dollar_client_id && id[0] == '$')
+        return refuse(pr, RC_CLIENT_ID_INVALID, V3_ID_REJECTED,
+                      "client ID starting with $ is reserved");
+    if (check_will(pr, c) != 0)
+        return IC_ECLOSED;
+    if (connect_throttled(pr, id, id_len))
+        return refuse(pr, RC_QUOTA_EXCEEDED, V3_UNAVAILABLE,
+                      "more than connect_rate_limit CONNECTs per second");
+
+    /* Session expiry: MQTT 3.1.1 persistent sessions get the default;
+     * MQTT 5 asks, capped at the maximum (AWS 5.5). */
+    if (c->version == IC_MQTT_V5) {
+        if (c->props.present & IC_PROP_BIT(IC_PROP_SESSION_EXPIRY))
+            requested_expiry = c->props.session_expiry;
+        expiry = requested_expiry > p->session_expiry_max_s
+                     ? p->session_expiry_max_s
+                     : requested_expiry;
+    } else if (!c->clean_start) {
+        expiry = p->session_expiry_default_s;
+    }
+
+    s = ic_sessions_get(env->sessions, id, id_len);
+    if (s != NULL && s->conn != NULL)
+        take_over(s->conn);
+    if (s != NULL && (c->clean_start || s->version != c->version)) {
+        /* Clean start, or a session of the other protocol version: AWS
+         * sessions do not cross versions (5.1). */
+        end_session(env, s);
+        s = NULL;
+    }
+    if (s != NULL) {
+        present = true;
+        ic_session_set_expiry(s, expiry);
+    } else {
+        s = ic_sessions_create(env->sessions, id, id_len, c->version, expiry);
+    }
+    pr->session = s;
+    pr->keepalive_s = ic_profile_keepalive(p, c->keep_alive);
+    pr->send_will = true;
+    if (c->version == IC_MQTT_V5 &&
+        (c->props.present & IC_PROP_BIT(IC_PROP_MAXIMUM_PACKET_SIZE)))
+        pr->client_max_packet = c->props.maximum_packet_size;
+    window = p->max_inflight;
+    if (c->version == IC_MQTT_V5 &&
+        (c->props.present & IC_PROP_BIT(IC_PROP_RECEIVE_MAXIMUM)) &&
+        c->props.receive_maximum < window)
+        window = c->props.receive_maximum;
+    build_will(pr, c);
+
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.type = IC_MQTT_CONNACK;
+    ack->session_present = present;
+    ack->rc = 0;
+    if (c->version == IC_MQTT_V5) {
+        ic_props_t *q = &ack->props;
+        q->present = IC_PROP_BIT(IC_PROP_RECEIVE_MAXIMUM) |
+                     IC_PROP_BIT(IC_PROP_MAXIMUM_QOS) |
+                     IC_PROP_BIT(IC_PROP_RETAIN_AVAILABLE) |
+                     IC_PROP_BIT(IC_PROP_MAXIMUM_PACKET_SIZE) |
+                     IC_PROP_BIT(IC_PROP_TOPIC_ALIAS_MAXIMUM) |
+                     IC_PROP_BIT(IC_PROP_WILDCARD_SUB_AVAILABLE) |
+                     IC_PROP_BIT(IC_PROP_SUB_ID_AVAILABLE) |
+                     IC_PROP_BIT(IC_PROP_SHARED_SUB_AVAILABLE);
+        q->receive_maximum = p->receive_maximum;
+        q->maximum_qos = p->maximum_qos;
+        q->retain_available = 1;
+        q->maximum_packet_size = p->max_packet;
+        q->topic_alias_maximum = p->topic_alias_max;
+        q->wildcard_sub_available = 1;
+        q->sub_id_available = 0;
+        q->shared_sub_available = 1;
+        if (assigned[0]) {
+            q->present |= IC_PROP_BIT(IC_PROP_ASSIGNED_CLIENT_ID);
+            q->assigned_client_id.p = (const uint8_t *)assigned;
+            q->assigned_client_id.len = id_len;
+        }
+        if (pr->keepalive_s != c->keep_alive) {
+            q->present |= IC_PROP_BIT(IC_PROP_SERVER_KEEP_ALIVE);
+            q->server_keep_alive = pr->keepalive_s;
+        }
+        if (expiry != requested_expiry) {
+            q->present |= IC_PROP_BIT(IC_PROP_SESSION_EXPIRY);
+            q->session_expiry = expiry;
+        }
+    }
+    pr->state = ST_ACTIVE;
+    send_packet(pr, &pkt);
+    ic_session_attach(s, pr, &sink, window);
+    ic_log_info("client connected",
+                "client_id=%s peer=%s version=%s keepalive=%u clean=%d "
+                "session_present=%d expiry=%u",
+                s->client_id, pr->peer, c->version == IC_MQTT_V5 ? "5" : "3.1.1",
+                pr->keepalive_s, c->clean_start, present, expiry);
+    if (present)
+        ic_session_resume(s, ic_clock_wall_ms());
+    return 0;
+}
+
+/* ---- PUBLISH ------------------------------------------------------------------ */
+
+/* Resolve an MQTT 5 topic alias [MQTT-3.3.2.3.4]. */
+static int resolve_alias(ic_proto_t *pr, const ic_publish_t *pub,
+                         const char **topic, size_t *len) {
+    const ic_profile_t *p = pr->env->p;
+    uint16_t a;
+    alias_t *slot;
+    if (!(pub->props.present & IC_PROP_BIT(IC_PROP_TOPIC_ALIAS))) {
+        if (pub->topic.len == 0)
+            return disconnect(pr, RC_PROTOCOL_ERROR, "CLIENT_ERROR");
+        return 0;
+    }
+    a = pub->props.topic_alias;
+    if (a == 0 || a > p->topic_alias_max)
+        return disconnect(pr, RC_TOPIC_ALIAS_INVALID, "CLIENT_ERROR");
+    if (pr->aliases == NULL)
+        pr->aliases = ic_xcalloc(p->topic_alias_max, sizeof(alias_t));
+    slot = &pr->aliases[a - 1];
+    if (pub->topic.len > 0) {
+        free(slot->topic);
+        slot->topic = ic_xstrndup((const char *)pub->topic.p, pub->topic.len);
+        slot->len = (uint16_t)pub->topic.len;
+        return 0;
+    }
+    if (slot->topic == NULL)
+        return disconnect(pr, RC_PROTOCOL_ERROR, "CLIENT_ERROR");
+    *topic = slot->topic;
+    *len = slot->len;
+    return 0;
+}
+
+/* AWS 5.12: 100 publishes/s per connection, excess discarded. */
+static bool over_rate(ic_proto_t *pr) {
+    uint32_t rate = pr->env->p->publish_rate;
+    uint64_t now = pr->last_rx_ms;
+    if (rate == 0)
+        return false;
+    if (now - pr->rate_start_ms >= 1000) {
+        pr->rate_start_ms = now;
+        pr->rate_count = 0;
+    }
+    return ++pr->rate_count > rate;
+}
+
+/* AWS 5.12: 512 KiB/s per connection, excess delayed (reading paused). */
+static void account_bytes(ic_proto_t *pr, size_t n) {
+    uint64_t limit = pr->env->p->throughput_bps, now = pr->last_rx_ms;
+    if (limit == 0)
+        return;
+    if (now - pr->bytes_start_ms >= 1000) {
+        pr->bytes_start_ms = now;
+        pr->bytes_count = 0;
+    }
+    pr->bytes_count += n;
+    if (pr->bytes_count > limit)
+        pr->io->throttle(pr->io_data,
+                         (uint32_t)(1000 - (now - pr->bytes_start_ms)));
+}
+
+static int reject_publish(ic_proto_t *pr, const ic_publish_t *pub, uint8_t rc,
+                          const char *why) {
+    ic_log_info("publish rejected", "client_id=%s topic=%.*s reason=\"%s\"",
+                pr->session->client_id, (int)pub->topic.len,
+                (const char *)pub->topic.p, why);
+    /* MQTT 5 QoS 1 gets a PUBACK reason code; MQTT 5 QoS 0 has nowhere to
+     * carry one and MQTT 3.1.1 has no codes: disconnect (AWS 4.1). */
+    if (pr->version == IC_MQTT_V5 && pub->qos == 1) {
+        send_ack(pr, IC_MQTT_PUBACK, pub->packet_id, rc);
+        return 0;
+    }
+    return disconnect(pr, rc, "CLIENT_ERROR");
+}
+
+static int on_publish(ic_proto_t *pr, const ic_publish_t *pub, size_t wire) {
+    ic_proto_env_t *env = pr->env;
+    const ic_profile_t *p = env->p;
+    const char *topic = (const char *)pub->topic.p, *why = NULL;
+    size_t topic_len = pub->topic.len;
+    int64_t now;
+    ic_msg_t *m;
+    int rc;
+
+    account_bytes(pr, wire);
+    if (pub->qos > p->maximum_qos) /* AWS 5.2 */
+        return disconnect(pr, RC_QOS_NOT_SUPPORTED, "CLIENT_ERROR");
+    if (pr->version == IC_MQTT_V5) {
+        if (pub->props.present & IC_PROP_BIT(IC_PROP_SUBSCRIPTION_ID))
+            return disconnect(pr, RC_PROTOCOL_ERROR, "CLIENT_ERROR");
+        if ((rc = resolve_alias(pr, pub, &topic, &topic_len)) != 0)
+            return rc;
+    } else if (topic_len == 0) {
+        return disconnect(pr, RC_PROTOCOL_ERROR, "CLIENT_ERROR");
+    }
+    if (pub->payload.len > p->max_payload) /* AWS 5.12: 128 KB */
+        return disconnect(pr, RC_PACKET_TOO_LARGE, "CLIENT_ERROR");
+    if (ic_topic_check_name(topic, topic_len, &p->topic, &why) != 0)
+        return reject_publish(pr, pub, RC_TOPIC_INVALID, why);
+    if (pub->retain && ic_topic_is_reserved(topic, topic_len))
+        return reject_publish(pr, pub, RC_TOPIC_INVALID,
+                              "retain is not allowed on reserved topics");
+    if (over_rate(pr)) {
+        env->rate_limited++;
+        ic_log_debug("publish discarded", "client_id=%s reason=publish_rate_limit",
+                     pr->session->client_id);
+        if (pub->qos == 1)
+            send_ack(pr, IC_MQTT_PUBACK, pub->packet_id,
+                     pr->version == IC_MQTT_V5 ? RC_QUOTA_EXCEEDED : 0);
+        return 0;
+    }
+    now = ic_clock_wall_ms();
+    m = ic_msg_new(topic, topic_len, pub->payload.p, pub->payload.len, pub->qos,
+                   pub->retain, pr->version == IC_MQTT_V5 ? &pub->props : NULL,
+                   now);
+    m->origin = pr->session;
+    ic_router_publish(env->router, m, now);
+    ic_msg_unref(m);
+    /* AWS 5.2: acknowledged normally even with no subscriber (0x00). */
+    if (pub->qos == 1)
+        send_ack(pr, IC_MQTT_PUBACK, pub->packet_id, RC_SUCCESS);
+    return 0;
+}
+
+/* ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------ */
+
+/* Validate one filter; returns 0 or the v5 reason code. */
+static uint8_t check_filter(ic_proto_t *pr, const ic_sub_entry_t *e,
+                            const char **why) {
+    const ic_profile_t *p = pr->env->p;
+    const char *f = (const char *)e->filter.p, *name, *flt;
+    size_t len = e->filter.len, name_len, flt_len;
+    const char *rule, *rest;
+    size_t rule_len, rest_len;
+    int sh = ic_topic_split_share(f, len, &name, &name_len, &flt, &flt_len);
+    if (sh < 0) {
+        *why = "malformed shared subscription";
+        return RC_FILTER_INVALID;
+    }
+    if (sh == 0) {
+        flt = f;
+        flt_len = len;
+    }
+    if (ic_topic_check_filter(flt, flt_len, &p->topic, why) != 0)
+        return RC_FILTER_INVALID;
+    if (ic_topic_split_ingest(flt, flt_len, &rule, &rule_len, &rest,
+                              &rest_len) != 0) {
+        *why = "Basic Ingest topics cannot be subscribed to";
+        return RC_FILTER_INVALID;
+    }
+    return 0;
+}
+
+static int on_subscribe(ic_proto_t *pr, const ic_subscribe_t *sub) {
+    ic_proto_env_t *env = pr->env;
+    const ic_profile_t *p = env->p;
+    ic_session_t *s = pr->session;
+    uint8_t codes[IC_MQTT_MAX_ENTRIES + 1], *all = codes;
+    bool added[IC_MQTT_MAX_ENTRIES];
+    size_t i, n = sub->n_total;
+    ic_packet_t pkt;
+    int64_t now;
+
+    if (pr->version == IC_MQTT_V5 &&
+        (sub->props.present & IC_PROP_BIT(IC_PROP_SUBSCRIPTION_ID)))
+        return disconnect(pr, RC_SUB_IDS_NOT_SUPPORTED, "CLIENT_ERROR");
+    for (i = 0; i < n && i < IC_MQTT_MAX_ENTRIES; i++) {
+        if (IC_SUBOPT_QOS(sub->e[i].opts) <= p->maximum_qos)
+            continue;
+        /* AWS 5.2: "when QoS 2 is requested, the broker doesn't send a
+         * SUBACK"; qos2_subscribe picks the alternative. */
+        if (p->qos2_subscribe == IC_QOS2_SUB_NO_SUBACK) {
+            ic_log_info("subscribe ignored",
+                        "client_id=%s reason=\"QoS 2 requested\" "
+                        "filter=%.*s",
+                        s->client_id, (int)sub->e[i].filter.len,
+                        (const char *)sub->e[i].filter.p);
+            return 0;
+        }
+        if (p->qos2_subscribe == IC_QOS2_SUB_DISCONNECT)
+            return disconnect(pr, RC_QOS_NOT_SUPPORTED, "CLIENT_ERROR");
+    }
+    if (n > IC_MQTT_MAX_ENTRIES)
+        all = ic_xmalloc(n);
+    now = ic_clock_wall_ms();
+    for (i = 0; i < n; i++) {
+        const ic_sub_entry_t *e;
+        const char *why = NULL;
+        uint8_t rc, opts, qos;
+        if (i < IC_MQTT_MAX_ENTRIES)
+            added[i] = false;
+        if (i >= p->max_filters || i >= IC_MQTT_MAX_ENTRIES) {
+            /* AWS 5.12: 8 filters per SUBSCRIBE; the rest are refused. */
+            all[i] = pr->version == IC_MQTT_V5 ? RC_QUOTA_EXCEEDED : 0x80;
+            continue;
+        }
+        e = &sub->e[i];
+        rc = check_filter(pr, e, &why);
+        if (rc == 0 && (e->opts & IC_SUBOPT_NO_LOCAL) &&
+            ic_str_has_prefix((const char *)e->filter.p, "$share/")) {
+            /* [MQTT-3.8.3-4] no-local on a shared subscription */
+            if (all != codes)
+                free(all);
+            return disconnect(pr, RC_PROTOCOL_ERROR, "CLIENT_ERROR");
+        }
+        if (rc != 0) {
+            ic_log_info("subscribe refused", "client_id=%s filter=%.*s reason=\"%s\"",
+                        s->client_id, (int)e->filter.len,
+                        (const char *)e->filter.p, why ? why : "invalid");
+            all[i] = pr->version == IC_MQTT_V5 ? rc : 0x80;
+            continue;
+        }
+        qos = IC_SUBOPT_QOS(e->opts);
+        if (qos > p->maximum_qos)
+            qos = p->maximum_qos; /* qos2_subscribe = grant-qos1 */
+        opts = (uint8_t)((e->opts & ~0x03) | qos);
+        if (pr->version != IC_MQTT_V5)
+            opts = qos;
+        if (s->n_subs >= p->max_subscriptions) {
+            bool exists = false;
+            size_t k;
+            for (k = 0; k < s->n_subs && !exists; k++)
+                exists = s->subs[k].len == e->filter.len &&
+                         memcmp(s->subs[k].filter, e->filter.p, e->filter.len) == 0;
+            if (!exists) {
+                all[i] = pr->version == IC_MQTT_V5 ? RC_QUOTA_EXCEEDED : 0x80;
+                continue;
+            }
+        }
+        added[i] = ic_router_subscribe(env->router, s, (const char *)e->filter.p,
+                                       e->filter.len, opts) == 1;
+        all[i] = qos;
+        ic_log_info("client subscribed", "client_id=%s filter=%.*s qos=%u",
+                     s->client_id, (int)e->filter.len, (const char *)e->filter.p,
+                     qos);
+    }
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.type = IC_MQTT_SUBACK;
+    pkt.u.suback.packet_id = sub->packet_id;
+    pkt.u.suback.rcs.p = all;
+    pkt.u.suback.rcs.len = n;
+    send_packet(pr, &pkt);
+    /* Retained messages follow the SUBACK [MQTT-3.3.1-9], per retain
+     * handling: 0 always, 1 only for a new subscription, 2 never. */
+    for (i = 0; i < n && i < IC_MQTT_MAX_ENTRIES && i < p->max_filters; i++) {
+        const ic_sub_entry_t *e = &sub->e[i];
+        uint8_t rh = pr->version == IC_MQTT_V5 ? IC_SUBOPT_RH(e->opts) : 0;
+        if (all[i] > 1 || rh == 2 || (rh == 1 && !added[i]))
+            continue;
+        ic_router_send_retained(env->router, s, (const char *)e->filter.p,
+                                e->filter.len, all[i], now);
+    }
+    if (all != codes)
+        free(all);
+    return 0;
+}
+
+static int on_unsubscribe(ic_proto_t *pr, const ic_subscribe_t *sub) {
+    ic_session_t *s = pr->session;
+    uint8_t codes[IC_MQTT_MAX_ENTRIES + 1], *all = codes;
+    size_t i, n = sub->n_total;
+    ic_packet_t pkt;
+    if (n > IC_MQTT_MAX_ENTRIES)
+        all = ic_xmalloc(n);
+    for (i = 0; i < n; i++) {
+        const ic_sub_entry_t *e;
+        if (i >= IC_MQTT_MAX_ENTRIES) {
+            all[i] = RC_UNSPECIFIED;
+            continue;
+        }
+        e = &sub->e[i];
+        if (ic_router_unsubscribe(pr->env->router, s, (const char *)e->filter.p,
+                                  e->filter.len) == 0)
+            all[i] = RC_SUCCESS;
+        else
+            all[i] = RC_NO_SUBSCRIPTION;
+    }
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.type = IC_MQTT_UNSUBACK;
+    pkt.u.suback.packet_id = sub->packet_id;
+    pkt.u.suback.rcs.p = all;
+    pkt.u.suback.rcs.len = pr->version == IC_MQTT_V5 ? n : 0;
+    send_packet(pr, &pkt);
+    if (all != codes)
+        free(all);
+    return 0;
+}
+
+/* ---- DISCONNECT ----------------------------------------------------------------- */
+
+static int on_disconnect(ic_proto_t *pr, const ic_ack_t *d) {
+    ic_session_t *s = pr->session;
+    if (pr->version == IC_MQTT_V5 &&
+        (d->props.present & IC_PROP_BIT(IC_PROP_SESSION_EXPIRY))) {
+        /* [MQTT-3.14.2-2] 0 -> non-zero is a protocol error (AWS 5.5). */
+        if (s->expiry_s == 0 && d->props.session_expiry != 0)
+            return disconnect(pr, RC_PROTOCOL_ERROR, "CLIENT_ERROR");
+        ic_session_set_expiry(s, d->props.session_expiry >
+                                         pr->env->p->session_expiry_max_s
+                                     ? pr->env->p->session_expiry_max_s
+                                     : d->props.session_expiry);
+    }
+    /* A normal DISCONNECT discards the will; MQTT 5 0x04 keeps it. */
+    pr->send_will = pr->version == IC_MQTT_V5 && d->rc == RC_DISCONNECT_WITH_WILL;
+    begin_close(pr, "CLIENT_INITIATED_DISCONNECT");
+    return IC_ECLOSED;
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+static int on_decode_error(ic_proto_t *pr, int rc, const char *why) {
+    uint8_t code = rc == IC_ETOOBIG ? RC_PACKET_TOO_LARGE
+                   : rc == IC_EPROTO ? RC_PROTOCOL_ERROR
+                                     : RC_MALFORMED;
+    ic_log_info("protocol error", "peer=%s client_id=%s err=%s why=\"%s\"",
+                pr->peer, pr->session ? pr->session->client_id : "-",
+                ic_errname(rc), why ? why : "");
+    return disconnect(pr, code, "CLIENT_ERROR");
+}
+
+static int dispatch(ic_proto_t *pr, ic_packet_t *pkt, size_t wire) {
+    if (pr->state == ST_CONNECT) {
+        /* [MQTT-3.1.0-1] the first packet must be CONNECT */
+        if (pkt->type != IC_MQTT_CONNECT) {
+            ic_log_info("protocol error", "peer=%s why=\"packet before CONNECT\"",
+                        pr->peer);
+            begin_close(pr, "CLIENT_ERROR");
+            return IC_ECLOSED;
+        }
+        return on_connect(pr, &pkt->u.connect);
+    }
+    switch (pkt->type) {
+    case IC_MQTT_PUBLISH:
+        return on_publish(pr, &pkt->u.publish, wire);
+    case IC_MQTT_PUBACK:
+        if (ic_session_puback(pr->session, pkt->u.ack.packet_id,
+                              ic_clock_wall_ms()) != 0)
+            ic_log_debug("puback unknown", "client_id=%s pid=%u",
+                         pr->session->client_id, pkt->u.ack.packet_id);
+        return 0;
+    case IC_MQTT_SUBSCRIBE:
+        return on_subscribe(pr, &pkt->u.subscribe);
+    case IC_MQTT_UNSUBSCRIBE:
+        return on_unsubscribe(pr, &pkt->u.subscribe);
+    case IC_MQTT_PINGREQ: {
+        ic_packet_t resp;
+        memset(&resp, 0, sizeof(resp));
+        resp.type = IC_MQTT_PINGRESP;
+        send_packet(pr, &resp);
+        return 0;
+    }
+    case IC_MQTT_DISCONNECT:
+        return on_disconnect(pr, &pkt->u.ack);
+    case IC_MQTT_CONNECT:
+        /* [MQTT-3.1.0-2] a second CONNECT (AWS: CLIENT_ERROR) */
+        ic_log_info("protocol error", "client_id=%s why=\"second CONNECT\"",
+                    pr->session->client_id);
+        return disconnect(pr, RC_PROTOCOL_ERROR, "CLIENT_ERROR");
+    default:
+        /* QoS 2 flow packets, AUTH and server-to-client packets: AWS
+         * supports none of them from a client (5.1). */
+        ic_log_info("protocol error", "client_id=%s why=\"unexpected packet type %u\"",
+                    pr->session->client_id, pkt->type);
+        return disconnect(pr, RC_PROTOCOL_ERROR, "CLIENT_ERROR");
+    }
+}
+
+int ic_proto_feed(ic_proto_t *pr, const uint8_t *buf, size_t len,
+                  size_t *used) {
+    size_t off = 0;
+    int rc = 0;
+    *used = 0;
+    if (pr->state == ST_CLOSING) {
+        *used = len;
+        return IC_ECLOSED;
+    }
+    while (off < len && rc == 0) {
+        ic_packet_t pkt;
+        int n = ic_codec_decode(buf + off, len - off,
+                                pr->version ? pr->version : IC_MQTT_V311,
+                                pr->env->p->max_packet, &pkt);
+        if (n == IC_EAGAIN)
+            break;
+        if (n < 0) {
+            if (pr->state == ST_CONNECT && n == IC_EPROTO &&
+                (buf[off] >> 4) == IC_MQTT_CONNECT) {
+                /* Unsupported protocol level: 3.1.1-style CONNACK 0x01
+                 * [MQTT-3.1.2-2], then close. */
+                pr->version = IC_MQTT_V311;
+                rc = refuse(pr, RC_UNSUPPORTED_VERSION, V3_BAD_VERSION,
+                            pkt.why ? pkt.why : "unsupported protocol");
+            } else if (pr->state == ST_CONNECT) {
+                ic_log_info("protocol error", "peer=%s err=%s why=\"%s\"",
+                            pr->peer, ic_errname(n), pkt.why ? pkt.why : "");
+                begin_close(pr, "CLIENT_ERROR");
+                rc = IC_ECLOSED;
+            } else {
+                rc = on_decode_error(pr, n, pkt.why);
+            }
+            off = len;
+            break;
+        }
+        pr->last_rx_ms = uv_now(pr->env->loop);
+        rc = dispatch(pr, &pkt, (size_t)n);
+        off += (size_t)n;
+    }
+    *used = rc == 0 ? off : len;
+    return rc;
+}
+
+/* ---- outbound ------------------------------------------------------------------ */
+
+static void sink_publish(void *conn, ic_msg_t *m, uint8_t qos, uint16_t pid,
+                         bool retain, bool dup) {
+    ic_proto_t *pr = conn;
+    const ic_frame_t *f;
+    int64_t now;
+    uint8_t byte0;
+    if (pr->state == ST_CLOSING)
+        return; /* QoS 1 stays in flight for the next connection */
+    if (qos == 0 && pr->io->queued(pr->io_data) > pr->env->out_high_water) {
+        pr->env->dropped_qos0++; /* slow consumer: QoS 0 is best effort */
+        return;
+    }
+    now = m->expires_at_ms ? ic_clock_wall_ms() : 0;
+    if (qos == 0 && ic_msg_is_expired(m, now))
+        return;
+    f = ic_msg_frame(m, pr->version, qos);
+    if (qos == 0 && pr->client_max_packet && f->len > pr->client_max_packet)
+        return; /* [MQTT-3.1.2-25] never exceed the client's maximum */
+    byte0 = (uint8_t)(IC_MQTT_PUBLISH << 4 | (dup ? 0x08 : 0) | qos << 1 |
+                      (retain ? 1 : 0));
+    pr->io->send_publish(pr->io_data, m, f, byte0, pid,
+                         ic_msg_expiry_left(m, now));
+}
+
+static const ic_session_sink_t sink = {sink_publish};
+
+/* ---- timers ----------------------------------------------------------------------- */
+
+void ic_proto_sweep(ic_proto_env_t *env, uint64_t now_mono_ms,
+                    int64_t now_wall_ms) {
+    ic_proto_t *pr, *next;
+    ic_map_iter_t it = {0, NULL};
+    ic_session_t *s;
+    for (pr = env->live; pr; pr = next) {
+        next = pr->next;
+        if (pr->state == ST_CONNECT &&
+            now_mono_ms - pr->opened_ms > CONNECT_TIMEOUT_MS) {
+            ic_log_info("connect timeout", "peer=%s", pr->peer);
+            begin_close(pr, "CLIENT_ERROR");
+        } else if (pr->state == ST_ACTIVE &&
+                   now_mono_ms - pr->last_rx_ms >
+                       (uint64_t)pr->keepalive_s * 1500) {
+            /* AWS 5.4: 1.5 x keep-alive of silence */
+            disconnect(pr, RC_KEEP_ALIVE_TIMEOUT, "MQTT_KEEP_ALIVE_TIMEOUT");
+        }
+    }
+    while ((s = ic_sessions_next(env->sessions, &it)) != NULL) {
+        if (s->conn != NULL)
+            continue;
+        if (s->will_at && now_wall_ms >= s->will_at)
+            publish_will(env, s, now_wall_ms);
+        if (s->offline_since &&
+            now_wall_ms >= s->offline_since + (int64_t)s->expiry_s * 1000) {
+            publish_will(env, s, now_wall_ms);
+            ic_log_info("session expired", "client_id=%s", s->client_id);
+            end_session(env, s);
+        }
+    }
+}
+
+void ic_proto_shutdown_all(ic_proto_env_t *env) {
+    ic_proto_t *pr, *next;
+    env->is_shutting_down = true;
+    for (pr = env->live; pr; pr = next) {
+        next = pr->next;
+        if (pr->state == ST_ACTIVE)
+            disconnect(pr, RC_SHUTTING_DOWN, "SERVER_INITIATED_DISCONNECT");
+        else
+            begin_close(pr, "SERVER_INITIATED_DISCONNECT");
+    }
+}

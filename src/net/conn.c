@@ -1,0 +1,500 @@
+/* conn.c - the connection object: uv_tcp_t, reads, write queue, close.
+ *
+ * Owns every client socket, the shared read buffer, each connection's
+ * carry-over of a partial packet and its write queue:
+ *
+ *   queue (ring of entries, in order)      ctl[cur]: bytes of control
+ *   [ctl 0..5][pub m1 @6][pub m2 @13]...   packets and, per PUBLISH, the
+ *    \_ writing _/ \____ pending ____/     first byte + packet id + expiry
+ *
+ * A PUBLISH entry points at its message's shared frame; at flush it becomes
+ * up to six iovecs (first byte, frame head, packet id, frame middle, expiry,
+ * frame tail). One write is in flight per connection; everything queued
+ * meanwhile goes out in the next one. Control bytes live in ctl[cur]; when
+ * a write starts, cur flips, so the buffer the kernel reads from is never
+ * reallocated during the write.
+ *
+ * It must not interpret MQTT: bytes go to proto.c, which drives output
+ * through ic_proto_io_t. Loop thread only. A connection is freed only in
+ * its uv_close callback, after proto.c has been told (ic_proto_closed).
+ */
+#include "iotcored/conn.h"
+
+#include "iotcored/alloc.h"
+#include "iotcored/error.h"
+#include "iotcored/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define READ_BUF_BYTES 65536
+#define KEEP_CTL_BYTES 1024 /* ctl buffers larger than this are freed idle */
+#define KEEP_IN_BYTES 4096
+
+typedef struct ent_s {
+    ic_msg_t *m;            /* NULL for control bytes; ref held */
+    const ic_frame_t *f;    /* m's shared frame */
+    uint32_t off;           /* into the ctl buffer of its write */
+    uint32_t len;           /* control: bytes; publish: frame bytes */
+} ent_t;
+
+typedef struct conn_s {
+    uv_tcp_t tcp;
+    ic_conns_t *cs;
+    ic_proto_t *proto;
+    struct conn_s *prev, *next;   /* cs->all */
+    struct conn_s *dirty_next;    /* cs->dirty */
+    ic_buf_t in;                  /* carry-over of a partial packet */
+    ent_t *q;                     /* ring */
+    size_t q_head, q_n, q_cap;
+    size_t n_writing;             /* ring-head entries in the write */
+    ic_buf_t ctl[2];
+    int cur;                      /* ctl receiving new bytes */
+    size_t queued_bytes;          /* bytes in the queue (incl. writing) */
+    uv_write_t wreq;
+    uv_timer_t *throttle;         /* lazily, for throughput limiting */
+    bool is_dirty, is_writing, is_closing, close_when_flushed,
+        is_read_paused;
+} conn_t;
+
+struct ic_conns_s {
+    uv_loop_t *loop;
+    ic_proto_env_t *env;
+    uv_check_t check;             /* end of loop turn: flush */
+    uv_idle_t idle;               /* keeps poll from blocking while dirty */
+    conn_t *all;
+    size_t n;
+    conn_t *dirty;
+    uv_buf_t *iov;                /* flush scratch */
+    size_t iov_cap;
+    uint8_t *rbuf;                /* shared read buffer */
+    bool is_rbuf_busy;
+    bool is_stopping;
+    int handles_open;             /* check + idle */
+    ic_done_cb stop_cb;
+    void *stop_data;
+};
+
+static const ic_proto_io_t io_ops;
+static void flush(conn_t *c);
+static void conn_close_now(conn_t *c);
+
+/* ---- manager ---------------------------------------------------------------- */
+
+static void on_check(uv_check_t *h) {
+    ic_conns_t *cs = h->data;
+    while (cs->dirty) {
+        conn_t *c = cs->dirty;
+        cs->dirty = c->dirty_next;
+        c->dirty_next = NULL;
+        c->is_dirty = false;
+        flush(c);
+    }
+    uv_idle_stop(&cs->idle);
+}
+
+static void on_idle(uv_idle_t *h) {
+    (void)h; /* exists only so that uv_run polls without blocking */
+}
+
+ic_conns_t *ic_conns_new(uv_loop_t *loop, ic_proto_env_t *env) {
+    ic_conns_t *cs = ic_xcalloc(1, sizeof(*cs));
+    cs->loop = loop;
+    cs->env = env;
+    cs->rbuf = ic_xmalloc(READ_BUF_BYTES);
+    uv_check_init(loop, &cs->check);
+    uv_idle_init(loop, &cs->idle);
+    cs->check.data = cs->idle.data = cs;
+    uv_check_start(&cs->check, on_check);
+    /* The check handle must not keep the loop alive by itself. */
+    uv_unref((uv_handle_t *)&cs->check);
+    cs->handles_open = 2;
+    return cs;
+}
+
+size_t ic_conns_count(const ic_conns_t *cs) {
+    return cs->n;
+}
+
+static void mark_dirty(conn_t *c) {
+    if (c->is_dirty)
+        return;
+    c->is_dirty = true;
+    c->dirty_next = c->cs->dirty;
+    c->cs->dirty = c;
+    uv_idle_start(&c->cs->idle, on_idle);
+}
+
+/* ---- queue ---------------------------------------------------------------------- */
+
+static ent_t *push_ent(conn_t *c) {
+    if (c->q_n == c->q_cap) {
+        size_t cap = c->q_cap ? c->q_cap * 2 : 8, i;
+        ent_t *q = ic_xmalloc(cap * sizeof(*q));
+        for (i = 0; i < c->q_n; i++)
+            q[i] = c->q[(c->q_head + i) % c->q_cap];
+        free(c->q);
+        c->q = q;
+        c->q_cap = cap;
+        c->q_head = 0;
+    }
+    return &c->q[(c->q_head + c->q_n++) % c->q_cap];
+}
+
+static void io_send(void *io, const uint8_t *p, size_t n) {
+    conn_t *c = io;
+    ic_buf_t *b = &c->ctl[c->cur];
+    ent_t *e;
+    if (c->is_closing && !c->close_when_flushed)
+        return;
+    /* Adjacent control packets share one entry (one iovec). */
+    if (c->q_n > c->n_writing) {
+        e = &c->q[(c->q_head + c->q_n - 1) % c->q_cap];
+        if (e->m == NULL && e->off + e->len == b->len) {
+            ic_buf_append(b, p, n);
+            e->len += (uint32_t)n;
+            c->queued_bytes += n;
+            mark_dirty(c);
+            return;
+        }
+    }
+    e = push_ent(c);
+    e->m = NULL;
+    e->f = NULL;
+    e->off = (uint32_t)b->len;
+    e->len = (uint32_t)n;
+    ic_buf_append(b, p, n);
+    c->queued_bytes += n;
+    mark_dirty(c);
+}
+
+static void io_send_publish(void *io, ic_msg_t *m, const ic_frame_t *f,
+                            uint8_t byte0, uint16_t pid, uint32_t expiry) {
+    conn_t *c = io;
+    ic_buf_t *b = &c->ctl[c->cur];
+    uint8_t hdr[7] = {byte0,
+                      (uint8_t)(pid >> 8),
+                      (uint8_t)pid,
+                      (uint8_t)(expiry >> 24),
+                      (uint8_t)(expiry >> 16),
+                      (uint8_t)(expiry >> 8),
+                      (uint8_t)expiry};
+    ent_t *e;
+    if (c->is_closing)
+        return;
+    e = push_ent(c);
+    e->m = ic_msg_ref(m);
+    e->f = f;
+    e->off = (uint32_t)b->len;
+    e->len = f->len;
+    ic_buf_append(b, hdr, sizeof(hdr));
+    c->queued_bytes += f->len;
+    mark_dirty(c);
+}
+
+static size_t io_queued(void *io) {
+    return ((conn_t *)io)->queued_bytes;
+}
+
+/* ---- write -------------------------------------------------------------------- */
+
+static uv_buf_t *iov_room(ic_conns_t *cs, size_t need) {
+    if (need > cs->iov_cap) {
+        cs->iov_cap = need * 2;
+        cs->iov = ic_xrealloc(cs->iov, cs->iov_cap * sizeof(uv_buf_t));
+    }
+    return cs->iov;
+}
+
+static void release_head(conn_t *c, size_t n) {
+    while (n-- > 0) {
+        ent_t *e = &c->q[c->q_head];
+        c->queued_bytes -= e->len;
+        ic_msg_unref(e->m);
+        c->q_head = (c->q_head + 1) % c->q_cap;
+        c->q_n--;
+    }
+    if (c->q_n == 0)
+        c->q_head = 0;
+}
+
+static void trim_buf(ic_buf_t *b, size_t keep) {
+    if (b->cap > keep)
+        ic_buf_free(b);
+    else
+        ic_buf_reset(b);
+}
+
+static void on_written(uv_write_t *req, int status) {
+    conn_t *c = req->data;
+    int done = c->cur ^ 1;
+    release_head(c, c->n_writing);
+    c->n_writing = 0;
+    c->is_writing = false;
+    trim_buf(&c->ctl[done], KEEP_CTL_BYTES);
+    if (status < 0) {
+        if (!c->is_closing)
+            ic_log_debug("write failed", "err=%s", ic_errname(status));
+        conn_close_now(c);
+        return;
+    }
+    if (c->q_n > 0 || c->close_when_flushed)
+        mark_dirty(c);
+    if (c->q_n == 0 && c->q_cap > 64) {
+        free(c->q);
+        c->q = NULL;
+        c->q_cap = 0;
+    }
+}
+
+#define PUSH(p_, n_)                                                           \
+    do {                                                                       \
+        if ((n_) > 0) {                                                        \
+            iov[k].base = (char *)(uintptr_t)(p_);                             \
+            iov[k].len = (n_);                                                 \
+            k++;                                                               \
+        }                                                                      \
+    } while (0)
+
+static void flush(conn_t *c) {
+    ic_conns_t *cs = c->cs;
+    uv_buf_t *iov;
+    size_t i, k = 0;
+    const uint8_t *ctl;
+    int rc;
+    if (c->is_writing || (c->is_closing && !c->close_when_flushed))
+        return;
+    if (c->q_n == 0) {
+        if (c->close_when_flushed)
+            conn_close_now(c);
+        return;
+    }
+    iov = iov_room(cs, c->q_n * 6);
+    ctl = c->ctl[c->cur].data;
+    for (i = 0; i < c->q_n; i++) {
+        const ent_t *e = &c->q[(c->q_head + i) % c->q_cap];
+        const ic_frame_t *f = e->f;
+        uint32_t pos = 1;
+        if (e->m == NULL) {
+            PUSH(ctl + e->off, e->len);
+            continue;
+        }
+        PUSH(ctl + e->off, 1);
+        if (f->pid_off) {
+            PUSH(f->buf + pos, f->pid_off - pos);
+            PUSH(ctl + e->off + 1, 2);
+            pos = f->pid_off + 2;
+        }
+        if (f->exp_off) {
+            PUSH(f->buf + pos, f->exp_off - pos);
+            PUSH(ctl + e->off + 3, 4);
+            pos = f->exp_off + 4;
+        }
+        PUSH(f->buf + pos, f->len - pos);
+    }
+    c->n_writing = c->q_n;
+    c->is_writing = true;
+    c->cur ^= 1;
+    c->wreq.data = c;
+    rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, iov, (unsigned)k,
+                  on_written);
+    if (rc != 0) {
+        c->is_writing = false;
+        c->cur ^= 1;
+        c->n_writing = 0;
+        conn_close_now(c);
+    }
+}
+
+/* ---- close -------------------------------------------------------------------- */
+
+static void on_handle_closed(uv_handle_t *h) {
+    ic_conns_t *cs = h->data;
+    if (--cs->handles_open == 0 && cs->stop_cb)
+        cs->stop_cb(cs->stop_data);
+}
+
+static void close_handles(ic_conns_t *cs) {
+    if (uv_is_closing((uv_handle_t *)&cs->check))
+        return;
+    uv_close((uv_handle_t *)&cs->idle, on_handle_closed);
+    uv_close((uv_handle_t *)&cs->check, on_handle_closed);
+}
+
+static void on_throttle_closed(uv_handle_t *h) {
+    free(h);
+}
+
+static void on_closed(uv_handle_t *h) {
+    conn_t *c = h->data;
+    ic_conns_t *cs = c->cs;
+    ic_proto_closed(c->proto);
+    release_head(c, c->q_n);
+    free(c->q);
+    ic_buf_free(&c->ctl[0]);
+    ic_buf_free(&c->ctl[1]);
+    ic_buf_free(&c->in);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        cs->all = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    cs->n--;
+    free(c);
+    if (cs->is_stopping && cs->n == 0)
+        close_handles(cs);
+}
+
+static void conn_close_now(conn_t *c) {
+    if (uv_is_closing((uv_handle_t *)&c->tcp))
+        return;
+    c->is_closing = true;
+    c->close_when_flushed = false;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    if (c->throttle) {
+        uv_close((uv_handle_t *)c->throttle, on_throttle_closed);
+        c->throttle = NULL;
+    }
+    /* Pending writes are cancelled; on_written runs before on_closed. */
+    uv_close((uv_handle_t *)&c->tcp, on_closed);
+}
+
+static void io_close(void *io) {
+    conn_t *c = io;
+    if (c->is_closing)
+        return;
+    c->is_closing = true;
+    c->close_when_flushed = true;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    mark_dirty(c);
+}
+
+/* ---- read ---------------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    conn_t *c = h->data;
+    (void)suggested;
+    buf->base = (char *)c->cs->rbuf;
+    buf->len = READ_BUF_BYTES;
+}
+
+static void feed(conn_t *c, const uint8_t *p, size_t n) {
+    size_t used = 0;
+    int rc = ic_proto_feed(c->proto, p, n, &used);
+    if (rc != 0) {
+        ic_buf_reset(&c->in);
+        return;
+    }
+    if (used < n) {
+        if (p == c->in.data) {
+            c->in.rpos = used;
+            ic_buf_compact(&c->in);
+        } else {
+            ic_buf_append(&c->in, p + used, n - used);
+        }
+    } else {
+        trim_buf(&c->in, KEEP_IN_BYTES);
+    }
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+    conn_t *c = s->data;
+    if (nread < 0) {
+        conn_close_now(c);
+        return;
+    }
+    if (nread == 0 || c->is_closing)
+        return;
+    if (c->in.len > 0) {
+        /* A partial packet is waiting: join, then feed from the carry. */
+        ic_buf_append(&c->in, buf->base, (size_t)nread);
+        feed(c, c->in.data, c->in.len);
+    } else {
+        feed(c, (const uint8_t *)buf->base, (size_t)nread);
+    }
+}
+
+static void on_throttle_done(uv_timer_t *t) {
+    conn_t *c = t->data;
+    c->is_read_paused = false;
+    if (!c->is_closing)
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+static void io_throttle(void *io, uint32_t ms) {
+    conn_t *c = io;
+    if (c->is_closing || c->is_read_paused)
+        return;
+    if (c->throttle == NULL) {
+        c->throttle = ic_xmalloc(sizeof(uv_timer_t));
+        uv_timer_init(c->cs->loop, c->throttle);
+        c->throttle->data = c;
+    }
+    c->is_read_paused = true;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    uv_timer_start(c->throttle, on_throttle_done, ms ? ms : 1, 0);
+}
+
+static const ic_proto_io_t io_ops = {io_send, io_send_publish, io_close,
+                                     io_throttle, io_queued};
+
+/* ---- accept ---------------------------------------------------------------------- */
+
+static void peer_name(uv_tcp_t *t, char *out, size_t cap) {
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    out[0] = '\0';
+    if (uv_tcp_getpeername(t, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET6)
+        uv_ip6_name((struct sockaddr_in6 *)&ss, out, cap);
+    else
+        uv_ip4_name((struct sockaddr_in *)&ss, out, cap);
+}
+
+void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
+                     void *data) {
+    ic_conns_t *cs = data;
+    conn_t *c = ic_xcalloc(1, sizeof(*c));
+    char peer[64];
+    (void)lc;
+    uv_tcp_init(cs->loop, &c->tcp);
+    c->tcp.data = c;
+    c->cs = cs;
+    c->next = cs->all;
+    if (cs->all)
+        cs->all->prev = c;
+    cs->all = c;
+    cs->n++;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || cs->is_stopping) {
+        c->proto = ic_proto_new(cs->env, &io_ops, c, "");
+        conn_close_now(c);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    peer_name(&c->tcp, peer, sizeof(peer));
+    c->proto = ic_proto_new(cs->env, &io_ops, c, peer);
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+/* ---- stop ------------------------------------------------------------------------ */
+
+void ic_conns_stop(ic_conns_t *cs, ic_done_cb cb, void *data) {
+    cs->is_stopping = true;
+    cs->stop_cb = cb;
+    cs->stop_data = data;
+    ic_proto_shutdown_all(cs->env);
+    /* The DISCONNECTs flush at the end of this loop turn; the check and
+     * idle handles close after the last connection (on_closed). */
+    if (cs->n == 0)
+        close_handles(cs);
+}
+
+void ic_conns_free(ic_conns_t *cs) {
+    if (cs == NULL)
+        return;
+    free(cs->iov);
+    free(cs->rbuf);
+    free(cs);
+}
