@@ -70,7 +70,8 @@ DAEMON = $(BUILD)/iotcored
 
 UNIT_SRCS = tests/unit/runner.c tests/unit/test_buf.c tests/unit/test_error.c \
 	tests/unit/test_config.c tests/unit/test_db.c tests/unit/test_log.c \
-	tests/unit/test_router.c
+	tests/unit/test_router.c tests/unit/test_codec.c \
+	tests/unit/test_topic.c tests/unit/test_trie.c
 UNIT_OBJS = $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT = $(BUILD)/tests/unit_runner
 

@@ -10,5 +10,8 @@ Suite *ic_config_suite(void);
 Suite *ic_db_suite(void);
 Suite *ic_log_suite(void);
 Suite *ic_router_suite(void);
+Suite *ic_codec_suite(void);
+Suite *ic_topic_suite(void);
+Suite *ic_trie_suite(void);
 
 #endif
