@@ -76,6 +76,7 @@ struct ic_session_s {
     size_t q_head, q_n, q_cap;
     ic_msg_t *will;          /* ref held, or NULL */
     uint32_t will_delay_s;
+    uint32_t will_expiry_s;  /* v5 will Message Expiry; counts from publish */
     int64_t will_at;         /* wall ms to publish a delayed will; 0 none */
     uint64_t last_msg_id;    /* router: dedupe of overlapping filters */
     uint32_t match_idx;      /* router: slot in its match scratch */

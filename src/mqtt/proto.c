@@ -78,7 +78,9 @@ struct ic_proto_s {
     uint64_t opened_ms;        /* uv_now at accept */
     uint64_t last_rx_ms;       /* uv_now of the last packet */
     uint32_t client_max_packet;/* v5 CONNECT Maximum Packet Size, 0 = any */
-    alias_t *aliases;          /* [topic_alias_max], lazily */
+    alias_t *aliases;          /* inbound: [topic_alias_max], lazily */
+    alias_t *out_aliases;      /* outbound: [n_out_aliases], lazily */
+    uint16_t n_out_aliases;    /* min(client Topic Alias Maximum, ours) */
     uint64_t rate_start_ms;    /* publish-rate window */
     uint32_t rate_count;
     uint64_t bytes_start_ms;   /* throughput window */
@@ -186,12 +188,13 @@ ic_proto_t *ic_proto_new(ic_proto_env_t *env, const ic_proto_io_t *io,
 
 static void free_aliases(ic_proto_t *pr) {
     uint16_t i;
-    if (pr->aliases == NULL)
-        return;
-    for (i = 0; i < pr->env->p->topic_alias_max; i++)
+    for (i = 0; pr->aliases && i < pr->env->p->topic_alias_max; i++)
         free(pr->aliases[i].topic);
+    for (i = 0; pr->out_aliases && i < pr->n_out_aliases; i++)
+        free(pr->out_aliases[i].topic);
     free(pr->aliases);
-    pr->aliases = NULL;
+    free(pr->out_aliases);
+    pr->aliases = pr->out_aliases = NULL;
 }
 
 static void end_session(ic_proto_env_t *env, ic_session_t *s) {
@@ -207,6 +210,11 @@ static void publish_will(ic_proto_env_t *env, ic_session_t *s,
     s->will = NULL;
     s->will_at = 0;
     will->origin = s;
+    if (s->will_expiry_s) {
+        uint32_t e = s->will_expiry_s < 1 ? 1 : s->will_expiry_s;
+        will->expires_at_ms =
+            now_wall + (int64_t)(e > IC_MSG_EXPIRY_MAX_S ? IC_MSG_EXPIRY_MAX_S : e) * 1000;
+    }
     ic_log_debug("will published", "client_id=%s topic=%s", s->client_id,
                  will->topic);
     ic_router_publish(env->router, will, now_wall);
@@ -366,6 +374,9 @@ static void build_will(ic_proto_t *pr, const ic_connect_t *c) {
         (c->will.props.present & IC_PROP_BIT(IC_PROP_WILL_DELAY)))
         delay = c->will.props.will_delay;
     ic_session_set_will(pr->session, m, delay);
+    /* AWS 5.7: a will's Message Expiry starts when it is published. */
+    pr->session->will_expiry_s =
+        m->expires_at_ms ? c->will.props.message_expiry : 0;
 }
 
 static int on_connect(ic_proto_t *pr, const ic_connect_t *c) {
@@ -436,6 +447,12 @@ static int on_connect(ic_proto_t *pr, const ic_connect_t *c) {
     if (c->version == IC_MQTT_V5 &&
         (c->props.present & IC_PROP_BIT(IC_PROP_MAXIMUM_PACKET_SIZE)))
         pr->client_max_packet = c->props.maximum_packet_size;
+    /* Outbound topic aliases, when the client accepts them. */
+    if (c->version == IC_MQTT_V5 &&
+        (c->props.present & IC_PROP_BIT(IC_PROP_TOPIC_ALIAS_MAXIMUM)))
+        pr->n_out_aliases = c->props.topic_alias_maximum < p->topic_alias_max
+                                ? c->props.topic_alias_maximum
+                                : p->topic_alias_max;
     window = p->max_inflight;
     if (c->version == IC_MQTT_V5 &&
         (c->props.present & IC_PROP_BIT(IC_PROP_RECEIVE_MAXIMUM)) &&
@@ -903,6 +920,58 @@ int ic_proto_feed(ic_proto_t *pr, const uint8_t *buf, size_t len,
 
 /* ---- outbound ------------------------------------------------------------------ */
 
+/* The outbound alias for m's topic: 0 = none. *is_new: the client does
+ * not know it yet (send the topic with it). First come, first aliased;
+ * once all slots are taken, other topics go without one. */
+static uint16_t out_alias(ic_proto_t *pr, const ic_msg_t *m, bool *is_new) {
+    uint16_t i;
+    if (pr->out_aliases == NULL)
+        pr->out_aliases = ic_xcalloc(pr->n_out_aliases, sizeof(alias_t));
+    for (i = 0; i < pr->n_out_aliases; i++) {
+        alias_t *a = &pr->out_aliases[i];
+        if (a->topic == NULL) {
+            a->topic = ic_xstrndup(m->topic, m->topic_len);
+            a->len = m->topic_len;
+            *is_new = true;
+            return (uint16_t)(i + 1);
+        }
+        if (a->len == m->topic_len && memcmp(a->topic, m->topic, a->len) == 0) {
+            *is_new = false;
+            return (uint16_t)(i + 1);
+        }
+    }
+    return 0;
+}
+
+/* A PUBLISH with a topic alias is specific to this connection, so it is
+ * encoded here rather than taken from the message's shared frame. */
+static void send_aliased(ic_proto_t *pr, ic_msg_t *m, uint8_t qos, uint16_t pid,
+                         bool retain, bool dup, uint16_t alias, bool is_new,
+                         int64_t now) {
+    ic_packet_t pkt;
+    ic_publish_t *p = &pkt.u.publish;
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.type = IC_MQTT_PUBLISH;
+    p->dup = dup;
+    p->qos = qos;
+    p->retain = retain;
+    p->packet_id = pid;
+    p->topic.p = (const uint8_t *)m->topic;
+    p->topic.len = is_new ? m->topic_len : 0;
+    p->payload.p = m->payload;
+    p->payload.len = m->payload_len;
+    p->props.present = IC_PROP_BIT(IC_PROP_TOPIC_ALIAS);
+    p->props.topic_alias = alias;
+    if (m->expires_at_ms) {
+        p->props.present |= IC_PROP_BIT(IC_PROP_MESSAGE_EXPIRY);
+        p->props.message_expiry = ic_msg_expiry_left(m, now);
+    }
+    /* the forwarded properties are already encoded: append them as is */
+    p->props.user_raw.p = m->props;
+    p->props.user_raw.len = m->props_len;
+    send_packet(pr, &pkt);
+}
+
 static void sink_publish(void *conn, ic_msg_t *m, uint8_t qos, uint16_t pid,
                          bool retain, bool dup) {
     ic_proto_t *pr = conn;
@@ -921,6 +990,14 @@ static void sink_publish(void *conn, ic_msg_t *m, uint8_t qos, uint16_t pid,
     f = ic_msg_frame(m, pr->version, qos);
     if (qos == 0 && pr->client_max_packet && f->len > pr->client_max_packet)
         return; /* [MQTT-3.1.2-25] never exceed the client's maximum */
+    if (pr->n_out_aliases > 0) {
+        bool is_new = false;
+        uint16_t alias = out_alias(pr, m, &is_new);
+        if (alias != 0) {
+            send_aliased(pr, m, qos, pid, retain, dup, alias, is_new, now);
+            return;
+        }
+    }
     byte0 = (uint8_t)(IC_MQTT_PUBLISH << 4 | (dup ? 0x08 : 0) | qos << 1 |
                       (retain ? 1 : 0));
     pr->io->send_publish(pr->io_data, m, f, byte0, pid,

@@ -133,6 +133,7 @@ START_TEST(topic_aliases_from_client) {
     ich_t h;
     ich_start(&h, NULL);
     ich_scenario_js(&h, "topic_alias");
+    ich_scenario_js(&h, "alias_out");
     ich_stop(&h);
 }
 END_TEST

@@ -57,10 +57,33 @@ const scenarios = {
       topicAliasMaximum: 8 });
     assert.strictEqual(pub.connack.properties.topicAliasMaximum, 8);
     const got = nextMessages(sub, 4);
+    const sent = [];
+    pub.on('packetsend', (p) => { if (p.cmd === 'publish') sent.push([p.topic, p.properties.topicAlias]); });
     for (const t of ['alias/a', 'alias/a', 'alias/b', 'alias/a'])
       await pub.publishAsync(t, 'x-' + t, { qos: 1 });
     const m = await got;
+    // the client really sent aliases, and empty topics once they were set
+    assert.deepStrictEqual(sent, [['alias/a', 1], ['', 1], ['alias/b', 2], ['', 1]]);
     assert.deepStrictEqual(m.map((x) => x.topic), ['alias/a', 'alias/a', 'alias/b', 'alias/a']);
+    await pub.endAsync();
+    await sub.endAsync();
+  },
+
+  // Broker-to-client topic aliases: the subscriber accepts 2; MQTT.js
+  // resolves them, so every message must arrive on its real topic.
+  async alias_out() {
+    const sub = await connect('js-aout-sub', { properties: { topicAliasMaximum: 2 } });
+    await sub.subscribeAsync('aout/+', { qos: 1 });
+    const pub = await connect('js-aout-pub');
+    const topics = ['aout/a', 'aout/b', 'aout/a', 'aout/c', 'aout/b', 'aout/c'];
+    const got = nextMessages(sub, topics.length);
+    const aliases = [];
+    sub.on('packetreceive', (p) => { if (p.cmd === 'publish') aliases.push(p.properties && p.properties.topicAlias); });
+    for (const t of topics) await pub.publishAsync(t, 'x', { qos: 1 });
+    const m = await got;
+    assert.deepStrictEqual(m.map((x) => x.topic), topics);
+    // two slots: a -> 1, b -> 2, c goes without an alias
+    assert.deepStrictEqual(aliases, [1, 2, 1, undefined, 2, undefined]);
     await pub.endAsync();
     await sub.endAsync();
   },
