@@ -33,7 +33,9 @@ typedef struct ic_proto_io_s {
                          uint8_t byte0, uint16_t pid, uint32_t expiry_left);
     /* Flush what is queued, then close; ic_proto_closed follows. */
     void (*close)(void *io);
-    /* Stop reading for ms milliseconds (throughput limit). */
+    /* Stop reading for ms milliseconds (throughput limit); ic_proto_feed
+     * stops consuming, and the transport feeds the unconsumed bytes again
+     * when the pause ends. */
     void (*throttle)(void *io, uint32_t ms);
     /* Bytes queued and not yet written. */
     size_t (*queued)(void *io);

@@ -85,6 +85,7 @@ struct ic_proto_s {
     uint32_t rate_count;
     uint64_t bytes_start_ms;   /* throughput window */
     uint64_t bytes_count;
+    bool is_throttled;         /* stop decoding until the transport resumes */
     bool send_will;            /* publish the will when closing */
     const char *close_reason;  /* why the connection ended (log) */
     char peer[64];
@@ -564,9 +565,11 @@ static void account_bytes(ic_proto_t *pr, size_t n) {
         pr->bytes_count = 0;
     }
     pr->bytes_count += n;
-    if (pr->bytes_count > limit)
+    if (pr->bytes_count > limit) {
+        pr->is_throttled = true;
         pr->io->throttle(pr->io_data,
                          (uint32_t)(1000 - (now - pr->bytes_start_ms)));
+    }
 }
 
 static int reject_publish(ic_proto_t *pr, const ic_publish_t *pub, uint8_t rc,
@@ -884,7 +887,9 @@ int ic_proto_feed(ic_proto_t *pr, const uint8_t *buf, size_t len,
         *used = len;
         return IC_ECLOSED;
     }
-    while (off < len && rc == 0) {
+    /* Called again by the transport once a throttle pause is over. */
+    pr->is_throttled = false;
+    while (off < len && rc == 0 && !pr->is_throttled) {
         ic_packet_t pkt;
         int n = ic_codec_decode(buf + off, len - off,
                                 pr->version ? pr->version : IC_MQTT_V311,

@@ -141,11 +141,23 @@ static ent_t *push_ent(conn_t *c) {
     return &c->q[(c->q_head + c->q_n++) % c->q_cap];
 }
 
+/* A client that sends but never reads would make its queue grow without
+ * bound (acknowledgements pile up): past twice the high-water mark it is
+ * disconnected. QoS 0 is already dropped at the high-water mark. */
+static bool over_limit(conn_t *c, size_t more) {
+    if (c->queued_bytes + more <= 2 * c->cs->env->out_high_water)
+        return false;
+    ic_log_warn("slow consumer disconnected", "queued_bytes=%zu",
+                c->queued_bytes);
+    conn_close_now(c);
+    return true;
+}
+
 static void io_send(void *io, const uint8_t *p, size_t n) {
     conn_t *c = io;
     ic_buf_t *b = &c->ctl[c->cur];
     ent_t *e;
-    if (c->is_closing && !c->close_when_flushed)
+    if ((c->is_closing && !c->close_when_flushed) || over_limit(c, n))
         return;
     /* Adjacent control packets share one entry (one iovec). */
     if (c->q_n > c->n_writing) {
@@ -180,7 +192,7 @@ static void io_send_publish(void *io, ic_msg_t *m, const ic_frame_t *f,
                       (uint8_t)(expiry >> 8),
                       (uint8_t)expiry};
     ent_t *e;
-    if (c->is_closing)
+    if (c->is_closing || over_limit(c, f->len))
         return;
     e = push_ent(c);
     e->m = ic_msg_ref(m);
@@ -418,7 +430,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 static void on_throttle_done(uv_timer_t *t) {
     conn_t *c = t->data;
     c->is_read_paused = false;
-    if (!c->is_closing)
+    if (c->is_closing)
+        return;
+    /* Bytes read before the pause are handled first. */
+    if (c->in.len > 0)
+        feed(c, c->in.data, c->in.len);
+    if (!c->is_closing && !c->is_read_paused)
         uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 

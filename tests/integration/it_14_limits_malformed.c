@@ -399,6 +399,44 @@ START_TEST(publish_rate_limit) {
 }
 END_TEST
 
+START_TEST(throughput_limit_delays) {
+    /* 4 KiB/s: 10 KiB of publishes cannot all be read within a second;
+     * they are delayed, not lost. */
+    ich_t h;
+    rm_t c, sub;
+    ic_packet_t p;
+    char *payload = big(2000);
+    const char *f = "tp/t";
+    uint8_t o = 1;
+    struct timespec t0, t1;
+    int i;
+    long ms;
+    ich_start(&h, CONF "throughput_limit 4K\n");
+    connect_ok(&sub, &h, IC_MQTT_V5, "tp-sub");
+    rm_subscribe(&sub, 1, &f, &o, 1);
+    rm_expect(&sub, IC_MQTT_SUBACK, &p, 5000);
+    connect_ok(&c, &h, IC_MQTT_V5, "tp-pub");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (i = 0; i < 5; i++)
+        rm_publish(&c, "tp/t", payload, 1, false, (uint16_t)(i + 1), NULL);
+    for (i = 0; i < 5; i++) {
+        rm_expect(&c, IC_MQTT_PUBACK, &p, 10000);
+        ck_assert_int_eq(p.u.ack.rc, 0);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    ck_assert_msg(ms >= 900, "10 KiB at 4 KiB/s acknowledged in %ld ms", ms);
+    for (i = 0; i < 5; i++) {
+        rm_expect(&sub, IC_MQTT_PUBLISH, &p, 5000);
+        ck_assert_int_eq((int)p.u.publish.payload.len, 2000);
+    }
+    free(payload);
+    rm_close(&c);
+    rm_close(&sub);
+    ich_stop(&h);
+}
+END_TEST
+
 START_TEST(connect_rate_limit) {
     ich_t h;
     ich_start(&h, ICH_MQTT_LISTENER); /* default: 1 CONNECT/s per client ID */
@@ -519,6 +557,7 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, topic_alias_errors);
     tcase_add_test(tc, publish_rate_limit);
     tcase_add_test(tc, connect_rate_limit);
+    tcase_add_test(tc, throughput_limit_delays);
     tcase_add_test(tc, message_expiry_of_queued);
     tcase_add_test(tc, garbage_does_not_hurt_others);
     tcase_set_timeout(tc, 60);
