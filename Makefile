@@ -75,13 +75,15 @@ UNIT_SRCS = tests/unit/runner.c tests/unit/test_buf.c tests/unit/test_error.c \
 UNIT_OBJS = $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT = $(BUILD)/tests/unit_runner
 
+BENCH = $(BUILD)/iotcored-bench
+
 IT_SUITES = $(basename $(notdir $(wildcard tests/integration/it_*.c)))
 IT_BINS = $(IT_SUITES:%=$(BUILD)/tests/%)
 IT_COMMON = $(BUILD)/tests/integration/harness.o $(BUILD)/tests/integration/main.o \
   $(BUILD)/tests/integration/rawmqtt.o
 
 .PHONY: all lib run test unit integration check check-layers check-man asan \
-        ubsan install clean
+        ubsan install clean bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -110,6 +112,10 @@ $(DAEMON): $(BUILD)/src/main.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BENCH): $(BUILD)/tests/bench/bench.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(UNIT): $(UNIT_OBJS) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
@@ -129,7 +135,7 @@ JS_DEPS = tests/integration/js/node_modules/.package-lock.json
 $(JS_DEPS): tests/integration/js/package.json tests/integration/js/package-lock.json
 	$(Q)cd tests/integration/js && npm ci --no-audit --no-fund --silent
 
-integration: $(DAEMON) $(IT_BINS) $(JS_DEPS)
+integration: $(DAEMON) $(BENCH) $(IT_BINS) $(JS_DEPS)
 	$(Q)fail=0; for t in $(IT_BINS); do \
 	  CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} IOTCORED_BIN=$(abspath $(DAEMON)) $$t || fail=1; \
 	done; exit $$fail
@@ -150,6 +156,11 @@ asan:
 ubsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/ubsan SANITIZER=undefined test
 
+# Side-by-side benchmark against Mosquitto; not part of `make test` (the
+# figures are not pass/fail on a shared machine; a smoke run is).
+bench: $(DAEMON) $(BENCH)
+	$(Q)sh scripts/bench.sh
+
 install: $(DAEMON)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
 	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(SYSCONFDIR)/iotcored
@@ -163,4 +174,5 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/src/main.d \
+  $(BUILD)/tests/bench/bench.d \
   $(IT_COMMON:.o=.d) $(IT_SUITES:%=$(BUILD)/tests/integration/%.d)

@@ -68,8 +68,8 @@ struct ic_session_s {
     const ic_session_sink_t *sink;
     ic_sub_rec_t *subs;
     size_t n_subs, cap_subs;
-    ic_inflight_t *inflight; /* cap = window */
-    size_t n_inflight;
+    ic_inflight_t *inflight; /* grown on demand, n_inflight <= window */
+    size_t n_inflight, cap_inflight;
     uint16_t window;         /* min(client Receive Maximum, server max) */
     uint16_t next_pid;
     ic_qent_t *q;            /* ring */

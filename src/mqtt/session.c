@@ -189,7 +189,14 @@ static uint16_t alloc_pid(ic_session_t *s) {
 
 static void send_inflight(ic_session_t *s, ic_msg_t *m, bool retain,
                           uint64_t seq) {
-    ic_inflight_t *f = &s->inflight[s->n_inflight++];
+    ic_inflight_t *f;
+    /* Grown on demand up to the window: an idle session holds none. */
+    if (s->n_inflight == s->cap_inflight) {
+        s->cap_inflight = s->cap_inflight ? s->cap_inflight * 2 : 4;
+        s->inflight = ic_xrealloc(s->inflight,
+                                  s->cap_inflight * sizeof(ic_inflight_t));
+    }
+    f = &s->inflight[s->n_inflight++];
     f->m = m; /* the reference moves in */
     f->pid = alloc_pid(s);
     f->retain = retain;
@@ -293,10 +300,6 @@ int ic_session_puback(ic_session_t *s, uint16_t pid, int64_t now_ms) {
 
 void ic_session_attach(ic_session_t *s, void *conn,
                        const ic_session_sink_t *sink, uint16_t window) {
-    size_t cap = window;
-    if (window < s->n_inflight)
-        cap = s->n_inflight; /* resumed with more in flight than allowed now */
-    s->inflight = ic_xrealloc(s->inflight, (cap ? cap : 1) * sizeof(ic_inflight_t));
     s->window = window;
     s->conn = conn;
     s->sink = sink;

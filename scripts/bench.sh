@@ -1,0 +1,143 @@
+#!/bin/sh
+# bench.sh - iotcored and Mosquitto side by side, same machine, same load.
+#
+# Starts Debian's mosquitto and iotcored with equivalent settings (plaintext
+# listener on loopback, no persistence of messages, AWS rate limits off on
+# iotcored so both run unthrottled), pins each broker to one CPU and the
+# load generator to another, runs the same scenarios against both, and
+# prints: scenario, metric, mosquitto, iotcored, ratio (iotcored/mosquitto).
+# Each run also prints its JSON lines (kept in $IOTCORED_BENCH_OUT, default
+# build/bench/results.jsonl). Loopback only; every run is bounded.
+set -eu
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+BENCH=$BUILD/iotcored-bench
+DAEMON=$BUILD/iotcored
+OUT=${IOTCORED_BENCH_OUT:-$BUILD/bench/results.jsonl}
+DUR=${BENCH_DURATION:-5}
+MOSQ=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+[ -x "$MOSQ" ] || { echo "bench: mosquitto not found (sh scripts/install-deps.sh)" >&2; exit 1; }
+ncpu=$(nproc)
+BROKER_CPU=0
+GEN_CPU=$((ncpu > 1 ? 1 : 0))
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+work=$(mktemp -d /tmp/iotcored-bench-XXXXXX)
+mkdir -p "$(dirname "$OUT")"
+: > "$OUT"
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_broker() { # name -> sets pid, port
+    port=$(free_port)
+    case "$1" in
+    mosquitto)
+        cat > "$work/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence false
+max_inflight_messages 100
+max_queued_messages 1000
+set_tcp_nodelay true
+log_dest stderr
+log_type error
+CONF
+        taskset -c $BROKER_CPU "$MOSQ" -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
+        pid=$!
+        ;;
+    iotcored)
+        rm -rf "$work/data"
+        cat > "$work/iotcored.conf" <<CONF
+data_dir $work/data
+log_level warning
+log_file $work/iotcored.log
+max_inflight_messages 100
+max_queued_messages 1000
+publish_rate_limit 0
+throughput_limit 0
+connect_rate_limit 0
+listener mqtt
+  bind 127.0.0.1
+  port $port
+  tls off
+CONF
+        taskset -c $BROKER_CPU "$DAEMON" -c "$work/iotcored.conf" &
+        pid=$!
+        ;;
+    esac
+    # wait until it accepts connections (bounded)
+    i=0
+    until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "bench: $1 did not start" >&2; exit 1; }
+        sleep 0.05
+    done
+}
+
+stop_broker() {
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=""
+}
+
+run() { # broker scenario-name args...
+    b=$1; name=$2; shift 2
+    echo "== $b: $name" >&2
+    taskset -c $GEN_CPU "$BENCH" --port "$port" --broker-pid "$pid" --label "$b" --json "$@" |
+        sed "s/^{/{\"case\":\"$name\",/" | tee -a "$OUT" >&2
+}
+
+for b in mosquitto iotcored; do
+    start_broker $b
+    run $b sat_1to1_qos0 --scenario p2p --pubs 1 --rate 0 --qos 0 --duration "$DUR"
+    run $b fanout_1to100_qos0 --scenario fanout --pubs 1 --subs 100 --rate 0 --qos 0 --duration "$DUR"
+    run $b p2p_1000_qos1_1hz --scenario p2p --pubs 1000 --rate 1 --qos 1 --duration $((DUR * 2)) --warmup 2
+    run $b knee_p2p10_qos1 --scenario p2p --pubs 10 --qos 1 --duration 3 --p99-us 10000 \
+        --sweep 1000,5000,10000,20000,40000,80000
+    stop_broker
+    start_broker $b
+    run $b idle_10000 --scenario conn --conns 10000 --connect-rate 5000
+    stop_broker
+done
+
+python3 - "$OUT" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+by = {}
+for r in rows:
+    key = (r["case"], r["broker"])
+    if "knee_rate_per_pub" in r:
+        by.setdefault(key, {})["knee"] = r["knee_rate_per_pub"] * 10
+    else:
+        by.setdefault(key, {}).setdefault("runs", []).append(r)
+
+def metric(case, broker, what):
+    d = by.get((case, broker), {})
+    if what == "knee":
+        return d.get("knee")
+    r = d.get("runs", [{}])[-1]
+    return r.get(what)
+
+table = [
+    ("1->1 QoS0 saturation", "sat_1to1_qos0", "delivered_per_s", "msg/s"),
+    ("1->1 QoS0 saturation", "sat_1to1_qos0", "cpu_us_per_msg", "broker CPU us/msg"),
+    ("1->100 fan-out QoS0", "fanout_1to100_qos0", "delivered_per_s", "deliveries/s"),
+    ("1->100 fan-out QoS0", "fanout_1to100_qos0", "cpu_us_per_msg", "broker CPU us/delivery"),
+    ("1000 p2p QoS1 @1/s", "p2p_1000_qos1_1hz", "loss", "lost messages"),
+    ("1000 p2p QoS1 @1/s", "p2p_1000_qos1_1hz", "p99_us", "p99 latency us"),
+    ("1000 p2p QoS1 @1/s", "p2p_1000_qos1_1hz", "p50_us", "p50 latency us"),
+    ("QoS1 p2p x10 knee", "knee_p2p10_qos1", "knee", "msg/s (0 loss, p99<10ms)"),
+    ("10000 idle conns", "idle_10000", "bytes_per_conn", "RSS bytes/conn"),
+]
+print("%-24s %-26s %12s %12s %7s" % ("scenario", "metric", "mosquitto", "iotcored", "ratio"))
+for label, case, what, unit in table:
+    m, i = metric(case, "mosquitto", what), metric(case, "iotcored", what)
+    ratio = "%.2f" % (i / m) if isinstance(m, (int, float)) and m and i is not None else "-"
+    fmt = lambda v: "-" if v is None else ("%.1f" % v if isinstance(v, float) else str(v))
+    print("%-24s %-26s %12s %12s %7s" % (label, unit, fmt(m), fmt(i), ratio))
+PY
