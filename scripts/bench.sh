@@ -98,7 +98,7 @@ for b in mosquitto iotcored; do
     run $b fanout_1to100_qos0 --scenario fanout --pubs 1 --subs 100 --rate 0 --qos 0 --duration "$DUR"
     run $b p2p_1000_qos1_1hz --scenario p2p --pubs 1000 --rate 1 --qos 1 --duration $((DUR * 2)) --warmup 2
     run $b knee_p2p10_qos1 --scenario p2p --pubs 10 --qos 1 --duration 3 --p99-us 10000 \
-        --sweep 1000,5000,10000,20000,40000,80000
+        --sweep 1000,5000,10000,20000,40000,80000,160000
     stop_broker
     start_broker $b
     run $b idle_10000 --scenario conn --conns 10000 --connect-rate 5000
