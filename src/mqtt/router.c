@@ -58,16 +58,22 @@ void ic_router_free(ic_router_t *r) {
     free(r);
 }
 
+/* Split a filter as subscribed into (share name or none, trie filter). */
+static void split(const char *f, size_t len, const char **name,
+                  size_t *name_len, const char **flt, size_t *flt_len) {
+    if (ic_topic_split_share(f, len, name, name_len, flt, flt_len) != 1) {
+        *name = NULL;
+        *name_len = 0;
+        *flt = f;
+        *flt_len = len;
+    }
+}
+
 static void index_filter(ic_router_t *r, ic_session_t *s, const char *f,
                          size_t len, uint8_t opts) {
-    const char *name = NULL, *flt = f;
-    size_t name_len = 0, flt_len = len;
-    if (ic_topic_split_share(f, len, &name, &name_len, &flt, &flt_len) != 1) {
-        name = NULL;
-        name_len = 0;
-        flt = f;
-        flt_len = len;
-    }
+    const char *name, *flt;
+    size_t name_len, flt_len;
+    split(f, len, &name, &name_len, &flt, &flt_len);
     ic_trie_insert(r->trie, flt, flt_len, name, name_len, s, opts);
 }
 
@@ -79,14 +85,9 @@ int ic_router_subscribe(ic_router_t *r, ic_session_t *s, const char *filter,
 
 static void unindex(ic_router_t *r, ic_session_t *s, const char *f,
                     size_t len) {
-    const char *name = NULL, *flt = f;
-    size_t name_len = 0, flt_len = len;
-    if (ic_topic_split_share(f, len, &name, &name_len, &flt, &flt_len) != 1) {
-        name = NULL;
-        name_len = 0;
-        flt = f;
-        flt_len = len;
-    }
+    const char *name, *flt;
+    size_t name_len, flt_len;
+    split(f, len, &name, &name_len, &flt, &flt_len);
     ic_trie_remove(r->trie, flt, flt_len, name, name_len, s);
 }
 
