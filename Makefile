@@ -61,7 +61,7 @@ LIB_SRCS = \
 	src/config/config.c src/config/config_table.c \
 	src/store/db.c src/store/migrate.c src/store/meta.c \
 	src/store/sessions.c src/store/retained.c \
-	src/net/listener.c src/net/conn.c \
+	src/net/listener.c src/net/conn.c src/net/tls.c src/net/pki.c \
 	src/core/broker.c
 
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)

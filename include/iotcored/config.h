@@ -65,7 +65,7 @@ typedef struct ic_listener_conf_s {
     char *bind;           /* IPv4 or IPv6 literal */
     int port;             /* 0 = ephemeral */
     int protocol;         /* ic_listener_protocol_t */
-    int tls;              /* bool */
+    int tls;              /* ic_tls_mode_t: off, on, mutual */
     ic_srcloc_t loc;      /* the `listener` line */
     ic_srcloc_t port_loc; /* the `port` line (or loc if defaulted) */
 } ic_listener_conf_t;
@@ -78,6 +78,10 @@ typedef struct ic_config_s {
     char *account_id;     /* 12 digits, used in ARNs */
     char *region;         /* used in ARNs and endpoints */
     int persistence_sync; /* ic_sync_mode_t */
+    char *endpoint;       /* "" = <prefix>-ats.iot.<region>.amazonaws.com */
+    char *tls_cert;       /* server chain PEM; "" = generated in data_dir */
+    char *tls_key;        /* its key; "" = generated */
+    char *tls_ca;         /* CA for client certificates; "" = generated */
 
     /* MQTT broker (AWS IoT Core limits, dataplane spec 5.12) */
     int64_t max_payload_size;  /* bytes of PUBLISH payload */

@@ -13,6 +13,7 @@
 #include "iotcored/config.h"
 #include "iotcored/ctx.h"
 #include "iotcored/proto.h"
+#include "iotcored/tls.h"
 
 #include <stddef.h>
 #include <uv.h>
@@ -22,7 +23,7 @@ typedef struct ic_conns_s ic_conns_t;
 ic_conns_t *ic_conns_new(uv_loop_t *loop, ic_proto_env_t *env);
 /* An ic_accept_cb (listener.h); data is the ic_conns_t. */
 void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
-                     void *data);
+                     ic_tls_ctx_t *tls, void *data);
 /* Disconnect everyone (MQTT 5: DISCONNECT 0x8B), flush, close; cb once the
  * last connection and the module's own handles are closed. */
 void ic_conns_stop(ic_conns_t *cs, ic_done_cb cb, void *data);

@@ -10,6 +10,7 @@
 
 #include "iotcored/config.h"
 #include "iotcored/ctx.h"
+#include "iotcored/tls.h"
 
 #include <stddef.h>
 
@@ -19,7 +20,7 @@ typedef struct ic_listeners_s ic_listeners_t;
  * handler must uv_accept it into a handle it owns (or close a refused one).
  * lc is borrowed for the call. */
 typedef void (*ic_accept_cb)(uv_stream_t *server, const ic_listener_conf_t *lc,
-                             void *data);
+                             ic_tls_ctx_t *tls, void *data);
 
 /* Allocate state for every listener in b->cfg. No I/O. */
 int ic_listeners_init(ic_listeners_t **out, ic_broker_t *b);
@@ -27,6 +28,8 @@ int ic_listeners_init(ic_listeners_t **out, ic_broker_t *b);
  * `file:line: port: ...` in err and nothing left bound. */
 int ic_listeners_start(ic_listeners_t *ls, char *err, size_t errlen);
 void ic_listeners_set_handler(ic_listeners_t *ls, ic_accept_cb cb, void *data);
+/* SIGHUP: reload the TLS certificates and keys (all listeners or none). */
+int ic_listeners_reload(ic_listeners_t *ls, const ic_config_t *next);
 /* Close every listening handle; cb fires after the last close callback. */
 void ic_listeners_stop(ic_listeners_t *ls, ic_done_cb cb, void *data);
 void ic_listeners_fini(ic_listeners_t *ls);

@@ -61,6 +61,16 @@ typedef struct ic_proto_env_s {
 /* A new connection from peer (text address, copied). */
 ic_proto_t *ic_proto_new(ic_proto_env_t *env, const ic_proto_io_t *io,
                          void *io_data, const char *peer);
+/* The connection must present a trusted client certificate (mutual TLS);
+ * until ic_proto_set_peer says so, CONNECT is refused. */
+void ic_proto_require_peer(ic_proto_t *pr, bool required);
+/* What TLS learned about the peer: certificate ID (SHA-256 hex), whether
+ * it chains to a trusted CA, why not, and the SNI host. Strings copied. */
+void ic_proto_set_peer(ic_proto_t *pr, const char *cert_id, bool is_trusted,
+                       const char *why, const char *sni);
+/* Peer address text (for the transport's logs). */
+const char *ic_proto_peer(const ic_proto_t *pr);
+
 /* Decode and handle every whole packet in buf[0..len). *used = bytes
  * consumed (the transport keeps the rest for the next call). Returns 0, or
  * IC_ECLOSED once the connection is closing (ignore further input). */

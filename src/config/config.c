@@ -428,18 +428,11 @@ static int parse_text(parse_t *ps, const char *text, const char *file) {
 }
 
 static int finish(parse_t *ps, const char *file) {
-    size_t i;
     const ic_config_t *cfg = ps->cfg;
     if (cfg->n_listeners == 0)
         return fail(ps, file, 0, "no listener block defined");
-    for (i = 0; i < cfg->n_listeners; i++) {
-        const ic_listener_conf_t *l = &cfg->listeners[i];
-        if (l->tls)
-            return fail(ps, l->loc.file, l->loc.line,
-                        "listener %s: TLS listeners are not available in this "
-                        "build yet; add `tls off`",
-                        l->name);
-    }
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
+        return fail(ps, file, 0, "tls_cert and tls_key go together");
     if (cfg->keepalive_min > cfg->keepalive_max)
         return fail(ps, file, 0, "keepalive_min (%d) is above keepalive_max (%d)",
                     cfg->keepalive_min, cfg->keepalive_max);

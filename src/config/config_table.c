@@ -14,6 +14,7 @@ static const char *const log_levels[] = {"debug", "info", "notice", "warning",
                                          "error", NULL};
 static const char *const sync_modes[] = {"normal", "full", NULL};
 static const char *const protocols[] = {"mqtt", NULL};
+static const char *const tls_modes[] = {"off", "on", "mutual", NULL};
 static const char *const qos2_modes[] = {"no-suback", "grant-qos1",
                                          "disconnect", NULL};
 
@@ -59,6 +60,15 @@ static const ic_directive_t directives[] = {
      NULL, check_account_id, "AWS account ID used in ARNs"},
     {"region", G(region), IC_CFG_STRING, 0, 0, "us-east-1", false, NULL,
      check_region, "AWS region used in ARNs and endpoint names"},
+    /* TLS */
+    {"endpoint", G(endpoint), IC_CFG_STRING, 0, 0, "", false, NULL, NULL,
+     "endpoint host name; empty = iotcored-ats.iot.REGION.amazonaws.com"},
+    {"tls_cert", G(tls_cert), IC_CFG_PATH, 0, 0, "", true, NULL, NULL,
+     "server certificate chain (PEM); empty = generated in data_dir"},
+    {"tls_key", G(tls_key), IC_CFG_PATH, 0, 0, "", true, NULL, NULL,
+     "private key of tls_cert (PEM); empty = generated in data_dir"},
+    {"tls_ca", G(tls_ca), IC_CFG_PATH, 0, 0, "", true, NULL, NULL,
+     "CA certificates that sign device certificates; empty = the local CA"},
     /* Store */
     {"persistence_sync", G(persistence_sync), IC_CFG_ENUM, 0, 0, "normal",
      false, sync_modes, NULL,
@@ -119,8 +129,9 @@ static const ic_directive_t directives[] = {
      "TCP port; 0 picks a free one (see ready_file)"},
     {"protocol", L(protocol), IC_CFG_ENUM, 0, 0, "mqtt", false, protocols,
      NULL, "what the listener speaks: mqtt"},
-    {"tls", L(tls), IC_CFG_BOOL, 0, 0, "on", false, NULL, NULL,
-     "TLS on the listener; `off` for plaintext local experiments"},
+    {"tls", L(tls), IC_CFG_ENUM, 0, 0, "mutual", false, tls_modes, NULL,
+     "off (plaintext), on (server certificate), mutual (client certificate "
+     "required)"},
 };
 
 const ic_directive_t *ic_config_directives(size_t *n) {

@@ -219,6 +219,10 @@ static void listeners_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
     ic_listeners_stop(b->listeners, cb, data);
 }
 
+static int listeners_reload(ic_broker_t *b, const ic_config_t *next) {
+    return ic_listeners_reload(b->listeners, next);
+}
+
 static void listeners_fini(ic_broker_t *b) {
     ic_listeners_fini(b->listeners);
     b->listeners = NULL;
@@ -233,7 +237,7 @@ static const module_t modules[] = {
     {"mqtt", mqtt_init, mqtt_start, mqtt_stop, mqtt_fini, NULL},
     {"conns", NULL, conns_start, conns_stop, conns_fini, NULL},
     {"listeners", listeners_init, listeners_start, listeners_stop,
-     listeners_fini, NULL},
+     listeners_fini, listeners_reload},
 };
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))
 

@@ -89,6 +89,11 @@ struct ic_proto_s {
     bool send_will;            /* publish the will when closing */
     const char *close_reason;  /* why the connection ended (log) */
     char peer[64];
+    bool needs_cert;           /* mutual TLS listener */
+    bool is_cert_trusted;
+    char cert_id[65];          /* principal: certificate ID, "" = none */
+    char cert_why[160];        /* why the certificate is not trusted */
+    char sni[128];
 };
 
 static const ic_session_sink_t sink;
@@ -185,6 +190,22 @@ ic_proto_t *ic_proto_new(ic_proto_env_t *env, const ic_proto_io_t *io,
     env->live = pr;
     env->n_live++;
     return pr;
+}
+
+void ic_proto_require_peer(ic_proto_t *pr, bool required) {
+    pr->needs_cert = required;
+}
+
+void ic_proto_set_peer(ic_proto_t *pr, const char *cert_id, bool is_trusted,
+                       const char *why, const char *sni) {
+    ic_strlcpy(pr->cert_id, cert_id, sizeof(pr->cert_id));
+    ic_strlcpy(pr->cert_why, why, sizeof(pr->cert_why));
+    ic_strlcpy(pr->sni, sni, sizeof(pr->sni));
+    pr->is_cert_trusted = is_trusted;
+}
+
+const char *ic_proto_peer(const ic_proto_t *pr) {
+    return pr->peer;
 }
 
 static void free_aliases(ic_proto_t *pr) {
@@ -394,6 +415,19 @@ static int on_connect(ic_proto_t *pr, const ic_connect_t *c) {
     ic_connack_t *ack = &pkt.u.connack;
 
     pr->version = c->version;
+    if (pr->needs_cert && !pr->is_cert_trusted) {
+        /* aws-iot-auth.md 4.6 [REC]: the handshake completed; refuse at
+         * CONNECT - MQTT 5 CONNACK 0x87, MQTT 3.1.1 a close. */
+        ic_log_info("connect refused",
+                    "peer=%s client_id=%.*s cert_id=%s reason=\"%s\"", pr->peer,
+                    (int)id_len, id, pr->cert_id[0] ? pr->cert_id : "-",
+                    pr->cert_why[0] ? pr->cert_why : "no client certificate");
+        if (pr->version == IC_MQTT_V5)
+            return refuse(pr, RC_NOT_AUTHORIZED, 0,
+                          "client certificate not trusted");
+        begin_close(pr, "AUTH_ERROR");
+        return IC_ECLOSED;
+    }
     if (id_len == 0) {
         /* [MQTT-3.1.3-8] 3.1.1: an empty ID needs a clean session. */
         if (c->version == IC_MQTT_V311 && !c->clean_start)
@@ -502,9 +536,10 @@ static int on_connect(ic_proto_t *pr, const ic_connect_t *c) {
     ic_session_attach(s, pr, &sink, window);
     ic_log_info("client connected",
                 "client_id=%s peer=%s version=%s keepalive=%u clean=%d "
-                "session_present=%d expiry=%u",
+                "session_present=%d expiry=%u cert_id=%s sni=%s",
                 s->client_id, pr->peer, c->version == IC_MQTT_V5 ? "5" : "3.1.1",
-                pr->keepalive_s, c->clean_start, present, expiry);
+                pr->keepalive_s, c->clean_start, present, expiry,
+                pr->cert_id[0] ? pr->cert_id : "-", pr->sni[0] ? pr->sni : "-");
     if (present)
         ic_session_resume(s, ic_clock_wall_ms());
     return 0;

@@ -23,6 +23,7 @@
 #include "iotcored/alloc.h"
 #include "iotcored/error.h"
 #include "iotcored/log.h"
+#include "iotcored/tls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,10 @@ typedef struct conn_s {
     size_t queued_bytes;          /* bytes in the queue (incl. writing) */
     uv_write_t wreq;
     uv_timer_t *throttle;         /* lazily, for throughput limiting */
+    ic_tls_t *tls;                /* NULL on plaintext listeners */
+    ic_buf_t tls_out;             /* ciphertext waiting to be written */
+    ic_buf_t tls_wbuf;            /* ciphertext being written */
+    bool is_peer_known;           /* identity handed to proto */
     bool is_dirty, is_writing, is_closing, close_when_flushed,
         is_read_paused;
 } conn_t;
@@ -68,6 +73,7 @@ struct ic_conns_s {
     uv_buf_t *iov;                /* flush scratch */
     size_t iov_cap;
     uint8_t *rbuf;                /* shared read buffer */
+    ic_buf_t plain;               /* shared: decrypted bytes of one read */
     bool is_rbuf_busy;
     bool is_stopping;
     int handles_open;             /* check + idle */
@@ -244,13 +250,15 @@ static void on_written(uv_write_t *req, int status) {
     c->n_writing = 0;
     c->is_writing = false;
     trim_buf(&c->ctl[done], KEEP_CTL_BYTES);
+    if (c->tls)
+        trim_buf(&c->tls_wbuf, KEEP_CTL_BYTES);
     if (status < 0) {
         if (!c->is_closing)
             ic_log_debug("write failed", "err=%s", ic_errname(status));
         conn_close_now(c);
         return;
     }
-    if (c->q_n > 0 || c->close_when_flushed)
+    if (c->q_n > 0 || c->close_when_flushed || c->tls_out.len > 0)
         mark_dirty(c);
     if (c->q_n == 0 && c->q_cap > 64) {
         free(c->q);
@@ -276,12 +284,12 @@ static void flush(conn_t *c) {
     int rc;
     if (c->is_writing || (c->is_closing && !c->close_when_flushed))
         return;
-    if (c->q_n == 0) {
+    if (c->q_n == 0 && (c->tls == NULL || c->tls_out.len == 0)) {
         if (c->close_when_flushed)
             conn_close_now(c);
         return;
     }
-    iov = iov_room(cs, c->q_n * 6);
+    iov = iov_room(cs, c->q_n * 6 + 1);
     ctl = c->ctl[c->cur].data;
     for (i = 0; i < c->q_n; i++) {
         const ent_t *e = &c->q[(c->q_head + i) % c->q_cap];
@@ -308,6 +316,20 @@ static void flush(conn_t *c) {
     c->is_writing = true;
     c->cur ^= 1;
     c->wreq.data = c;
+    if (c->tls != NULL) {
+        /* Encrypt the batch into one buffer: one write per loop turn still. */
+        for (i = 0; i < k && ic_tls_is_ready(c->tls); i++)
+            ic_tls_write(c->tls, iov[i].base, iov[i].len);
+        ic_tls_take_output(c->tls, &c->tls_out);
+        ic_buf_reset(&c->tls_wbuf);
+        {
+            ic_buf_t tmp = c->tls_wbuf;
+            c->tls_wbuf = c->tls_out;
+            c->tls_out = tmp;
+        }
+        iov[0] = uv_buf_init((char *)c->tls_wbuf.data, (unsigned)c->tls_wbuf.len);
+        k = 1;
+    }
     rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, iov, (unsigned)k,
                   on_written);
     if (rc != 0) {
@@ -346,6 +368,9 @@ static void on_closed(uv_handle_t *h) {
     ic_buf_free(&c->ctl[0]);
     ic_buf_free(&c->ctl[1]);
     ic_buf_free(&c->in);
+    ic_buf_free(&c->tls_out);
+    ic_buf_free(&c->tls_wbuf);
+    ic_tls_free(c->tls);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -410,6 +435,44 @@ static void feed(conn_t *c, const uint8_t *p, size_t n) {
     }
 }
 
+static void feed_bytes(conn_t *c, const uint8_t *p, size_t n) {
+    if (c->in.len > 0) {
+        /* A partial packet is waiting: join, then feed from the carry. */
+        ic_buf_append(&c->in, p, n);
+        feed(c, c->in.data, c->in.len);
+    } else {
+        feed(c, p, n);
+    }
+}
+
+/* TLS: decrypt into the shared plaintext buffer, queue what the session
+ * must send (handshake), tell proto who the peer is once known. */
+static void tls_read(conn_t *c, const uint8_t *p, size_t n) {
+    ic_buf_t *plain = &c->cs->plain;
+    int rc;
+    ic_buf_reset(plain);
+    rc = ic_tls_read(c->tls, p, n, plain);
+    if (ic_tls_take_output(c->tls, &c->tls_out) > 0)
+        mark_dirty(c);
+    if (ic_tls_is_ready(c->tls) && !c->is_peer_known) {
+        c->is_peer_known = true;
+        ic_proto_set_peer(c->proto, ic_tls_peer_id(c->tls),
+                          ic_tls_is_peer_trusted(c->tls), ic_tls_error(c->tls),
+                          ic_tls_sni(c->tls));
+    }
+    /* Records decrypted before a close_notify still count. */
+    if (plain->len > 0)
+        feed_bytes(c, plain->data, plain->len);
+    if (rc != 0 && !c->is_closing) {
+        if (rc == IC_ECLOSED)
+            ic_log_debug("tls closed", "peer=%s", ic_proto_peer(c->proto));
+        else
+            ic_log_info("tls failed", "peer=%s reason=\"%s\"",
+                        ic_proto_peer(c->proto), ic_tls_error(c->tls));
+        conn_close_now(c);
+    }
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     conn_t *c = s->data;
     if (nread < 0) {
@@ -418,13 +481,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     }
     if (nread == 0 || c->is_closing)
         return;
-    if (c->in.len > 0) {
-        /* A partial packet is waiting: join, then feed from the carry. */
-        ic_buf_append(&c->in, buf->base, (size_t)nread);
-        feed(c, c->in.data, c->in.len);
-    } else {
-        feed(c, (const uint8_t *)buf->base, (size_t)nread);
-    }
+    if (c->tls)
+        tls_read(c, (const uint8_t *)buf->base, (size_t)nread);
+    else
+        feed_bytes(c, (const uint8_t *)buf->base, (size_t)nread);
 }
 
 static void on_throttle_done(uv_timer_t *t) {
@@ -471,11 +531,10 @@ static void peer_name(uv_tcp_t *t, char *out, size_t cap) {
 }
 
 void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
-                     void *data) {
+                     ic_tls_ctx_t *tls, void *data) {
     ic_conns_t *cs = data;
     conn_t *c = ic_xcalloc(1, sizeof(*c));
     char peer[64];
-    (void)lc;
     uv_tcp_init(cs->loop, &c->tcp);
     c->tcp.data = c;
     c->cs = cs;
@@ -492,6 +551,10 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
     uv_tcp_nodelay(&c->tcp, 1);
     peer_name(&c->tcp, peer, sizeof(peer));
     c->proto = ic_proto_new(cs->env, &io_ops, c, peer);
+    if (tls != NULL) {
+        c->tls = ic_tls_new(tls);
+        ic_proto_require_peer(c->proto, lc->tls == IC_TLS_MUTUAL);
+    }
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
@@ -513,5 +576,6 @@ void ic_conns_free(ic_conns_t *cs) {
         return;
     free(cs->iov);
     free(cs->rbuf);
+    ic_buf_free(&cs->plain);
     free(cs);
 }

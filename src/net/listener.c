@@ -12,6 +12,7 @@
 #include "iotcored/alloc.h"
 #include "iotcored/error.h"
 #include "iotcored/log.h"
+#include "iotcored/pki.h"
 #include "iotcored/str.h"
 
 #include <errno.h>
@@ -27,6 +28,7 @@ typedef struct lsock_s {
     const ic_listener_conf_t *lc;  /* borrowed from the running config */
     ic_listeners_t *owner;
     int port;                      /* bound port, 0 until started */
+    ic_tls_ctx_t *tls;             /* NULL for plaintext listeners */
     bool is_open;                  /* tcp initialised, needs uv_close */
 } lsock_t;
 
@@ -75,7 +77,7 @@ static void on_connection(uv_stream_t *server, int status) {
         return;
     }
     if (ls->accept_cb != NULL) {
-        ls->accept_cb(server, s->lc, ls->accept_data);
+        ls->accept_cb(server, s->lc, s->tls, ls->accept_data);
         return;
     }
     {
@@ -121,8 +123,9 @@ static int bind_one(lsock_t *s, uv_loop_t *loop, char *err, size_t errlen) {
     s->port = ss.ss_family == AF_INET6
                   ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    ic_log_info("listener bound", "name=%s bind=%s port=%d", lc->name, lc->bind,
-                s->port);
+    ic_log_info("listener bound", "name=%s bind=%s port=%d tls=%s", lc->name,
+                lc->bind, s->port,
+                lc->tls == IC_TLS_MUTUAL ? "mutual" : lc->tls ? "on" : "off");
     return 0;
 }
 
@@ -149,9 +152,91 @@ static size_t close_all(ic_listeners_t *ls) {
     return ls->closing;
 }
 
+/* Certificate files to serve with: configured, or the local CA's. */
+static int tls_files(const ic_config_t *cfg, ic_pki_paths_t *p, char *err,
+                     size_t errlen) {
+    char endpoint[512];
+    int rc;
+    ic_pki_paths(cfg->data_dir, p);
+    if (cfg->endpoint[0])
+        ic_strlcpy(endpoint, cfg->endpoint, sizeof(endpoint));
+    else
+        snprintf(endpoint, sizeof(endpoint), "iotcored-ats.iot.%s.amazonaws.com",
+                 cfg->region);
+    if (cfg->tls_cert[0] == '\0' || cfg->tls_ca[0] == '\0') {
+        rc = ic_pki_ensure(cfg->data_dir, endpoint, err, errlen);
+        if (rc != 0)
+            return rc;
+    }
+    if (cfg->tls_cert[0]) {
+        ic_strlcpy(p->cert, cfg->tls_cert, sizeof(p->cert));
+        ic_strlcpy(p->key, cfg->tls_key, sizeof(p->key));
+    }
+    if (cfg->tls_ca[0])
+        ic_strlcpy(p->ca_cert, cfg->tls_ca, sizeof(p->ca_cert));
+    return 0;
+}
+
+/* A TLS context for every TLS listener, into out[] (all or none). */
+static int make_contexts(ic_listeners_t *ls, const ic_config_t *cfg,
+                         ic_tls_ctx_t **out, char *err, size_t errlen) {
+    ic_pki_paths_t p;
+    size_t i;
+    bool any = false;
+    for (i = 0; i < ls->n; i++)
+        any = any || ls->socks[i].lc->tls != IC_TLS_OFF;
+    if (!any)
+        return 0;
+    if (tls_files(cfg, &p, err, errlen) != 0)
+        return IC_EIO;
+    for (i = 0; i < ls->n; i++) {
+        const ic_listener_conf_t *lc = ls->socks[i].lc;
+        char why[512];
+        if (lc->tls == IC_TLS_OFF)
+            continue;
+        out[i] = ic_tls_ctx_new((ic_tls_mode_t)lc->tls, p.cert, p.key, p.ca_cert,
+                                why, sizeof(why));
+        if (out[i] == NULL) {
+            snprintf(err, errlen, "%s:%d: listener %s: %s", lc->loc.file,
+                     lc->loc.line, lc->name, why);
+            while (i-- > 0)
+                ic_tls_ctx_free(out[i]);
+            return IC_EIO;
+        }
+    }
+    return 0;
+}
+
+int ic_listeners_reload(ic_listeners_t *ls, const ic_config_t *next) {
+    ic_tls_ctx_t **fresh = ic_xcalloc(ls->n ? ls->n : 1, sizeof(*fresh));
+    char err[1024];
+    size_t i;
+    if (make_contexts(ls, next, fresh, err, sizeof(err)) != 0) {
+        ic_log_error("tls reload failed", "err=\"%s\"", err);
+        free(fresh);
+        return IC_EIO;
+    }
+    /* Sessions hold their own reference to the old context. */
+    for (i = 0; i < ls->n; i++) {
+        if (fresh[i] == NULL)
+            continue;
+        ic_tls_ctx_free(ls->socks[i].tls);
+        ls->socks[i].tls = fresh[i];
+    }
+    free(fresh);
+    return 0;
+}
+
 int ic_listeners_start(ic_listeners_t *ls, char *err, size_t errlen) {
     size_t i;
     int rc;
+    ic_tls_ctx_t **ctxs = ic_xcalloc(ls->n ? ls->n : 1, sizeof(*ctxs));
+    rc = make_contexts(ls, ls->b->cfg, ctxs, err, errlen);
+    for (i = 0; i < ls->n; i++)
+        ls->socks[i].tls = ctxs[i];
+    free(ctxs);
+    if (rc != 0)
+        return rc;
     for (i = 0; i < ls->n; i++) {
         rc = bind_one(&ls->socks[i], ls->b->loop, err, errlen);
         if (rc != 0) {
@@ -175,8 +260,11 @@ void ic_listeners_stop(ic_listeners_t *ls, ic_done_cb cb, void *data) {
 }
 
 void ic_listeners_fini(ic_listeners_t *ls) {
+    size_t i;
     if (ls == NULL)
         return;
+    for (i = 0; i < ls->n; i++)
+        ic_tls_ctx_free(ls->socks[i].tls);
     free(ls->socks);
     free(ls);
 }

@@ -89,9 +89,11 @@ START_TEST(errors) {
     expect_error("listener a\ndata_dir \"/x\n",
                  "t.conf:2: unterminated quoted string");
     expect_error("log_level info\n", "t.conf: no listener block defined");
-    expect_error("listener a\n  port 8883\n",
-                 "t.conf:1: listener a: TLS listeners are not available in this "
-                 "build yet; add `tls off`");
+    expect_error("tls_cert /x.pem\nlistener a\n",
+                 "t.conf: tls_cert and tls_key go together");
+    expect_error("listener a\n  tls maybe\n",
+                 "t.conf:2: tls: invalid value 'maybe' (expected one of: off, on, "
+                 "mutual)");
     expect_error("keepalive_min 60\nkeepalive_max 30\nlistener a\ntls off\n",
                  "t.conf: keepalive_min (60) is above keepalive_max (30)");
     expect_error("listener a\ntls off\nqos2_subscribe maybe\n",
@@ -227,7 +229,7 @@ START_TEST(doc_drift) {
     char *conf = slurp("conf/iotcored.conf");
     ic_config_t defaults;
     ic_listener_conf_t ldef;
-    ck_assert_int_eq(parse(&defaults, "listener x\ntls off\n"), 0);
+    ck_assert_int_eq(parse(&defaults, "listener x\n"), 0);
     ldef = defaults.listeners[0];
     for (i = 0; i < n; i++) {
         char want[256];

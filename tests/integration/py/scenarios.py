@@ -240,6 +240,28 @@ def s_connack_v5(port):
     c.close()
 
 
+
+
+def s_tls_pubsub(port):
+    """paho over mutual TLS: certificates from $IOTCORED_PKI."""
+    import os
+    pki = os.environ["IOTCORED_PKI"]
+    got = threading.Event()
+    msgs = []
+    c = mqtt.Client("py-tls", protocol=mqtt.MQTTv311)
+    c.tls_set(ca_certs=pki + "/root.pem", certfile=pki + "/device.pem",
+              keyfile=pki + "/device.key")  # verification stays on
+    c.on_connect = lambda c, u, f, rc: c.subscribe("tls/py", 1)
+    c.on_subscribe = lambda c, u, m, g: c.publish("tls/py", b"paho over mTLS", qos=1)
+    c.on_message = lambda c, u, m: (msgs.append(m.payload), got.set())
+    c.connect("localhost", port)
+    c.loop_start()
+    assert got.wait(DEADLINE_S), "no message over TLS"
+    assert msgs == [b"paho over mTLS"], msgs
+    c.disconnect()
+    c.loop_stop()
+
+
 SCENARIOS = {k[2:]: v for k, v in globals().items() if k.startswith("s_")}
 
 if __name__ == "__main__":

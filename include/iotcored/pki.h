@@ -1,0 +1,25 @@
+/* pki.h - the broker's local certificate authority.
+ *
+ * When no tls_cert/tls_key/tls_ca are configured, iotcored makes its own:
+ * a root CA (ECDSA P-256) and a server certificate it signs, whose SANs
+ * cover localhost, 127.0.0.1, ::1, the host name and the endpoint name.
+ * The root CA (ca.pem) is what devices trust in place of AmazonRootCA1.pem
+ * and, until the registry exists, what signs accepted device certificates.
+ */
+#ifndef IOTCORED_PKI_H
+#define IOTCORED_PKI_H
+
+#include <stddef.h>
+
+typedef struct ic_pki_paths_s {
+    char ca_cert[4096], ca_key[4096], cert[4096], key[4096];
+} ic_pki_paths_t;
+
+/* Paths of the generated files inside dir. */
+void ic_pki_paths(const char *dir, ic_pki_paths_t *out);
+/* Create whatever of them is missing (existing files are kept). Returns 0,
+ * or IC_EIO with a one-line reason in err. */
+int ic_pki_ensure(const char *dir, const char *endpoint, char *err,
+                  size_t errlen);
+
+#endif

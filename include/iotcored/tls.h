@@ -1,0 +1,53 @@
+/* tls.h - TLS for client connections: one context per listener, one
+ * session per connection, pumped through memory BIOs so libuv owns the
+ * socket and OpenSSL never blocks or touches a file descriptor.
+ *
+ * Client certificates (mode mutual) are verified against the configured
+ * CA, but the handshake completes for any well-formed certificate: who may
+ * connect is decided after the handshake (aws-iot-auth.md 4.6 [REC]), from
+ * the verification result and the certificate ID kept here.
+ */
+#ifndef IOTCORED_TLS_H
+#define IOTCORED_TLS_H
+
+#include "iotcored/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct ic_tls_ctx_s ic_tls_ctx_t;
+typedef struct ic_tls_s ic_tls_t;
+
+typedef enum { IC_TLS_OFF = 0, IC_TLS_ON = 1, IC_TLS_MUTUAL = 2 } ic_tls_mode_t;
+
+/* Load the server chain and key (PEM) and, for mutual, the CA that signs
+ * client certificates. Returns NULL with a one-line reason in err. */
+ic_tls_ctx_t *ic_tls_ctx_new(ic_tls_mode_t mode, const char *cert,
+                             const char *key, const char *ca, char *err,
+                             size_t errlen);
+void ic_tls_ctx_free(ic_tls_ctx_t *ctx);
+
+ic_tls_t *ic_tls_new(ic_tls_ctx_t *ctx);
+void ic_tls_free(ic_tls_t *t);
+
+/* Feed ciphertext from the peer; decrypted bytes are appended to plain.
+ * Returns 0, or IC_EPROTO when the TLS session failed (reason in
+ * ic_tls_error). Output the peer must receive (handshake, alerts) waits
+ * in the session: collect it with ic_tls_take_output. */
+int ic_tls_read(ic_tls_t *t, const void *in, size_t n, ic_buf_t *plain);
+/* Encrypt plaintext for the peer (only once ic_tls_is_ready). */
+int ic_tls_write(ic_tls_t *t, const void *p, size_t n);
+/* Move pending ciphertext for the peer to out; returns bytes moved. */
+size_t ic_tls_take_output(ic_tls_t *t, ic_buf_t *out);
+
+bool ic_tls_is_ready(const ic_tls_t *t);
+/* After the handshake: whether the client certificate chains to the CA. */
+bool ic_tls_is_peer_trusted(const ic_tls_t *t);
+/* Lowercase hex SHA-256 of the client certificate's DER ("" if none). */
+const char *ic_tls_peer_id(const ic_tls_t *t);
+/* Why the peer is not trusted, or why the session failed. */
+const char *ic_tls_error(const ic_tls_t *t);
+/* SNI host name sent by the client ("" if none). */
+const char *ic_tls_sni(const ic_tls_t *t);
+
+#endif

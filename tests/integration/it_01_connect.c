@@ -1,0 +1,236 @@
+/* it_01_connect.c - mutual TLS with real clients and a PKI generated for
+ * the test (scripts/gen-certs.sh): trusted devices connect with
+ * mosquitto_pub/sub and paho, server verification always on; every bad
+ * certificate is refused with its certificate ID and reason in the log;
+ * the local CA is made on first start and kept; SIGHUP reloads the server
+ * certificate. */
+#include "harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char pki[256], port_s[16];
+
+static void make_pki(const ich_t *h, const char *name) {
+    const char *argv[] = {"sh", IC_SRCDIR "/scripts/gen-certs.sh", pki, NULL};
+    char *out = NULL;
+    snprintf(pki, sizeof(pki), "%s/%s", h->dir, name);
+    ck_assert_msg(ich_run(argv, NULL, 60000, &out) == 0, "gen-certs: %s", out);
+    free(out);
+}
+
+static void start_mtls(ich_t *h) {
+    char body[1024];
+    ich_init(h);
+    make_pki(h, "pki");
+    snprintf(body, sizeof(body),
+             "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
+             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\n"
+             "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n",
+             pki, pki, pki);
+    ich_write_conf(h, body);
+    ich_spawn(h);
+    snprintf(port_s, sizeof(port_s), "%d", ich_port(h, "mqtt"));
+}
+
+/* mosquitto_pub with device `dev` of the PKI; returns its exit status. */
+static int mpub(const char *dev, const char *ver, char **out) {
+    char ca[300], cert[300], key[300];
+    const char *argv[] = {"mosquitto_pub", "-h", "localhost", "-p", port_s,
+                          "--cafile", ca, "--cert", cert, "--key", key, "-V", ver,
+                          "-q", "1", "-t", "tls/t", "-m", dev, "-i", dev, NULL};
+    snprintf(ca, sizeof(ca), "%s/root.pem", pki);
+    snprintf(cert, sizeof(cert), "%s/%s.pem", pki, dev);
+    snprintf(key, sizeof(key), "%s/%s.key", pki, dev);
+    return ich_run(argv, NULL, 10000, out);
+}
+
+/* Certificate ID as AWS computes it: SHA-256 of the DER, lowercase hex. */
+static void cert_id(const char *pem, char out[65]) {
+    char cmd[512], *res = NULL;
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    snprintf(cmd, sizeof(cmd),
+             "openssl x509 -in %s -outform DER | sha256sum | cut -c1-64", pem);
+    ck_assert_int_eq(ich_run(argv, NULL, 10000, &res), 0);
+    memcpy(out, res, 64);
+    out[64] = '\0';
+    free(res);
+}
+
+START_TEST(trusted_devices_mosquitto_and_paho) {
+    ich_t h;
+    ich_proc_t sub;
+    char ca[300], cert[300], key[300], *out = NULL, want[256], id[65];
+    const char *argv[] = {"mosquitto_sub", "-h", "localhost", "-p", port_s,
+                          "--cafile", ca, "--cert", cert, "--key", key, "-i",
+                          "tls-sub", "-q", "1", "-t", "tls/t", "-C", "2", "-W",
+                          "10", NULL};
+    start_mtls(&h);
+    snprintf(ca, sizeof(ca), "%s/root.pem", pki);
+    snprintf(cert, sizeof(cert), "%s/device.pem", pki);
+    snprintf(key, sizeof(key), "%s/device.key", pki);
+    ich_bg(&sub, &h, argv);
+    ck_assert(ich_wait_log(&h, "client subscribed client_id=tls-sub", 1, 10000));
+    ck_assert_int_eq(mpub("device2", "mqttv311", NULL), 0);
+    ck_assert_int_eq(mpub("device2", "mqttv5", NULL), 0);
+    ck_assert_int_eq(ich_bg_wait(&sub, 10000, &out), 0);
+    ck_assert_str_eq(out, "device2\ndevice2\n");
+    free(out);
+    /* the principal is the certificate ID; SNI is recorded */
+    cert_id(cert, id);
+    snprintf(want, sizeof(want), "client_id=tls-sub peer=127.0.0.1 version=3.1.1");
+    ck_assert(ich_wait_log(&h, want, 1, 1000));
+    snprintf(want, sizeof(want), "cert_id=%s sni=localhost", id);
+    ck_assert_int_ge(ich_count_log(&h, want), 1);
+    setenv("IOTCORED_PKI", pki, 1);
+    ich_scenario_py(&h, "tls_pubsub");
+    ich_stop(&h);
+}
+END_TEST
+
+START_TEST(bad_certificates_refused) {
+    static const struct {
+        const char *dev, *why;
+    } cases[] = {
+        {"other", "certificate not trusted: unable to verify the first certificate"},
+        {"fake", "certificate not trusted: unable to verify the first certificate"},
+        {"selfsigned", "certificate not trusted: self-signed certificate"},
+        {"expired", "certificate not trusted: certificate has expired"},
+    };
+    ich_t h;
+    size_t i;
+    start_mtls(&h);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out = NULL, pem[300], id[65], want[512];
+        /* MQTT 5: CONNACK 0x87 Not authorized */
+        ck_assert_int_ne(mpub(cases[i].dev, "mqttv5", &out), 0);
+        ck_assert_msg(strstr(out, "Not authorized") != NULL, "%s: %s", cases[i].dev, out);
+        free(out);
+        snprintf(pem, sizeof(pem), "%s/%s.pem", pki, cases[i].dev);
+        cert_id(pem, id);
+        snprintf(want, sizeof(want), "connect refused peer=127.0.0.1 client_id=%s cert_id=%s reason=\"%s\"",
+                 cases[i].dev, id, cases[i].why);
+        ck_assert_msg(ich_wait_log(&h, want, 1, 5000), "missing log: %s", want);
+        /* MQTT 3.1.1: closed without CONNACK */
+        ck_assert_int_ne(mpub(cases[i].dev, "mqttv311", &out), 0);
+        ck_assert_ptr_null(strstr(out, "Connection Accepted"));
+        free(out);
+        ck_assert(ich_wait_log(&h, want, 2, 5000));
+    }
+    /* no certificate at all: the handshake itself fails */
+    {
+        char ca[300], *out = NULL;
+        const char *argv[] = {"mosquitto_pub", "-h", "localhost", "-p", port_s,
+                              "--cafile", ca, "-t", "x", "-m", "x", NULL};
+        snprintf(ca, sizeof(ca), "%s/root.pem", pki);
+        ck_assert_int_ne(ich_run(argv, NULL, 10000, &out), 0);
+        free(out);
+        ck_assert(ich_wait_log(&h, "peer did not return a certificate", 1, 5000));
+    }
+    /* trusted devices are unaffected */
+    ck_assert_int_eq(mpub("device", "mqttv5", NULL), 0);
+    ich_stop(&h);
+}
+END_TEST
+
+static char *server_fingerprint(const char *cafile, int *verify_rc) {
+    char cmd[1024], *out = NULL;
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    snprintf(cmd, sizeof(cmd),
+             "echo | openssl s_client -connect 127.0.0.1:%s -servername localhost "
+             "-CAfile %s -verify_return_error 2>/dev/null | openssl x509 "
+             "-noout -fingerprint -sha256",
+             port_s, cafile);
+    *verify_rc = ich_run(argv, NULL, 10000, &out);
+    return out;
+}
+
+START_TEST(sighup_reloads_server_certificate) {
+    ich_t h;
+    char old_root[300], new_root[300], cmd[2048], *before, *after;
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    int rc;
+    start_mtls(&h);
+    snprintf(old_root, sizeof(old_root), "%s/root.pem", pki);
+    before = server_fingerprint(old_root, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_ptr_nonnull(strstr(before, "Fingerprint="));
+    /* a new PKI in place of the configured files, then SIGHUP */
+    {
+        char first[256];
+        snprintf(first, sizeof(first), "%s", pki);
+        make_pki(&h, "pki2");
+        snprintf(new_root, sizeof(new_root), "%s/root.pem", pki);
+        snprintf(cmd, sizeof(cmd),
+                 "cp %s/server-chain.pem %s/server.key %s/ca-bundle.pem %s/",
+                 pki, pki, pki, first);
+        ck_assert_int_eq(ich_run(argv, NULL, 10000, NULL), 0);
+    }
+    kill(h.pid, SIGHUP);
+    ck_assert(ich_wait_log(&h, "config reloaded", 1, 5000));
+    after = server_fingerprint(new_root, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_ne(before, after);
+    free(before);
+    free(after);
+    ich_stop(&h);
+}
+END_TEST
+
+START_TEST(local_ca_made_once_and_kept) {
+    ich_t h;
+    char data[256], ca[300], cmd[1024], *fp1 = NULL, *fp2 = NULL;
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    ich_init(&h);
+    ich_write_conf(&h, "connect_rate_limit 0\nlistener mqtt\n  bind 127.0.0.1\n"
+                       "  port 0\n");
+    ich_spawn(&h);
+    snprintf(port_s, sizeof(port_s), "%d", ich_port(&h, "mqtt"));
+    snprintf(data, sizeof(data), "%s/data", h.dir);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", data);
+    /* the server certificate chains to the generated CA (SAN localhost) */
+    snprintf(cmd, sizeof(cmd),
+             "set -e; cd %s; openssl x509 -in ca.pem -noout -fingerprint -sha256; "
+             "openssl verify -CAfile ca.pem server.pem >/dev/null; "
+             "openssl x509 -in server.pem -noout -ext subjectAltName | "
+             "grep -q 'DNS:localhost, IP Address:127.0.0.1'; "
+             "openssl x509 -in server.pem -noout -ext subjectAltName | "
+             "grep -q 'DNS:iotcored-ats.iot.us-east-1.amazonaws.com'; "
+             "test \"$(stat -c %%a ca.key)\" = 600",
+             data);
+    ck_assert_int_eq(ich_run(argv, NULL, 10000, &fp1), 0);
+    /* a device signed by that CA connects with server verification on */
+    snprintf(cmd, sizeof(cmd),
+             "set -e; cd %s; openssl genpkey -algorithm EC -pkeyopt "
+             "ec_paramgen_curve:P-256 -out dev.key 2>/dev/null; openssl req -new "
+             "-key dev.key -subj /CN=dev -out dev.csr; openssl x509 -req -in dev.csr "
+             "-CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -out dev.pem "
+             "2>/dev/null; mosquitto_pub -h localhost -p %s --cafile ca.pem --cert "
+             "dev.pem --key dev.key -t t -m hello -q 1",
+             data, port_s);
+    ck_assert_int_eq(ich_run(argv, NULL, 10000, NULL), 0);
+    ich_terminate(&h);
+    ich_spawn(&h);
+    snprintf(cmd, sizeof(cmd), "openssl x509 -in %s -noout -fingerprint -sha256", ca);
+    ck_assert_int_eq(ich_run(argv, NULL, 10000, &fp2), 0);
+    ck_assert_ptr_nonnull(strstr(fp1, fp2)); /* same CA after a restart */
+    free(fp1);
+    free(fp2);
+    ich_stop(&h);
+}
+END_TEST
+
+Suite *ic_it_suite(void) {
+    Suite *s = suite_create("01_connect");
+    TCase *tc = tcase_create("mtls");
+    tcase_add_test(tc, trusted_devices_mosquitto_and_paho);
+    tcase_add_test(tc, bad_certificates_refused);
+    tcase_add_test(tc, sighup_reloads_server_certificate);
+    tcase_add_test(tc, local_ca_made_once_and_kept);
+    tcase_set_timeout(tc, 90);
+    suite_add_tcase(s, tc);
+    return s;
+}
