@@ -29,6 +29,7 @@ struct ic_tls_s {
     BIO *rbio, *wbio;      /* owned by ssl */
     bool is_ready;
     bool is_trusted;
+    bool is_renewed;       /* BIOs replaced after the handshake */
     char peer_id[65];
     char error[160];
     char sni[256];
@@ -193,16 +194,41 @@ int ic_tls_write(ic_tls_t *t, const void *p, size_t n) {
     return 0;
 }
 
+/* Memory BIOs keep the buffer of their largest use: after the handshake
+ * (certificate chains both ways) that is several KB per idle connection.
+ * Once both are empty, swap in fresh ones. */
+static void renew_bios(ic_tls_t *t) {
+    BIO *r, *w;
+    if (t->is_renewed || !t->is_ready || BIO_ctrl_pending(t->rbio) != 0 ||
+        BIO_ctrl_pending(t->wbio) != 0)
+        return;
+    r = BIO_new(BIO_s_mem());
+    w = BIO_new(BIO_s_mem());
+    if (r == NULL || w == NULL) {
+        BIO_free(r);
+        BIO_free(w);
+        return;
+    }
+    BIO_set_mem_eof_return(r, -1);
+    SSL_set_bio(t->ssl, r, w); /* frees the old pair */
+    t->rbio = r;
+    t->wbio = w;
+    t->is_renewed = true;
+}
+
 size_t ic_tls_take_output(ic_tls_t *t, ic_buf_t *out) {
     size_t pending = BIO_ctrl_pending(t->wbio);
     int n;
-    if (pending == 0)
+    if (pending == 0) {
+        renew_bios(t);
         return 0;
+    }
     ic_buf_reserve(out, pending);
     n = BIO_read(t->wbio, out->data + out->len, (int)pending);
     if (n <= 0)
         return 0;
     out->len += (size_t)n;
+    renew_bios(t);
     return (size_t)n;
 }
 
