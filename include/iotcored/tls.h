@@ -20,11 +20,26 @@ typedef struct ic_tls_s ic_tls_t;
 
 typedef enum { IC_TLS_OFF = 0, IC_TLS_ON = 1, IC_TLS_MUTUAL = 2 } ic_tls_mode_t;
 
+/* What a connection speaks, chosen by ALPN on `protocol alpn` listeners
+ * (aws-iot-auth.md 4.8); always IC_ALPN_MQTT_CA on `protocol mqtt`. */
+typedef enum {
+    IC_ALPN_NONE = 0,     /* no ALPN, or http/1.1: HTTPS / WebSocket */
+    IC_ALPN_MQTT_CA,      /* x-amzn-mqtt-ca: MQTT, client certificate */
+    IC_ALPN_HTTP_CA,      /* x-amzn-http-ca: HTTPS, client certificate */
+    IC_ALPN_MQTT_CUSTOM,  /* mqtt: MQTT with a custom authorizer */
+} ic_alpn_t;
+
 /* Load the server chain and key (PEM) and, for mutual, the CA that signs
  * client certificates. Returns NULL with a one-line reason in err. */
 ic_tls_ctx_t *ic_tls_ctx_new(ic_tls_mode_t mode, const char *cert,
                              const char *key, const char *ca, char *err,
                              size_t errlen);
+/* Make ctx dispatch by ALPN: the client certificate is requested only for
+ * x-amzn-mqtt-ca and x-amzn-http-ca (so browsers on http/1.1 are never
+ * prompted). */
+void ic_tls_ctx_use_alpn(ic_tls_ctx_t *ctx);
+/* Refuse handshakes without SNI (AWS's older rule; off by default). */
+void ic_tls_ctx_require_sni(ic_tls_ctx_t *ctx, bool required);
 void ic_tls_ctx_free(ic_tls_ctx_t *ctx);
 
 ic_tls_t *ic_tls_new(ic_tls_ctx_t *ctx);
@@ -47,6 +62,8 @@ bool ic_tls_is_peer_trusted(const ic_tls_t *t);
 const char *ic_tls_peer_id(const ic_tls_t *t);
 /* Why the peer is not trusted, or why the session failed. */
 const char *ic_tls_error(const ic_tls_t *t);
+/* The protocol ALPN selected (after the handshake). */
+ic_alpn_t ic_tls_alpn(const ic_tls_t *t);
 /* SNI host name sent by the client ("" if none). */
 const char *ic_tls_sni(const ic_tls_t *t);
 

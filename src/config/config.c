@@ -429,8 +429,16 @@ static int parse_text(parse_t *ps, const char *text, const char *file) {
 
 static int finish(parse_t *ps, const char *file) {
     const ic_config_t *cfg = ps->cfg;
+    size_t i;
     if (cfg->n_listeners == 0)
         return fail(ps, file, 0, "no listener block defined");
+    for (i = 0; i < cfg->n_listeners; i++) {
+        const ic_listener_conf_t *l = &cfg->listeners[i];
+        if (l->protocol == IC_PROTO_ALPN && l->tls == 0)
+            return fail(ps, l->loc.file, l->loc.line,
+                        "listener %s: protocol alpn needs TLS (tls on or mutual)",
+                        l->name);
+    }
     if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
         return fail(ps, file, 0, "tls_cert and tls_key go together");
     if (cfg->keepalive_min > cfg->keepalive_max)

@@ -58,6 +58,8 @@ typedef struct conn_s {
     ic_buf_t tls_out;             /* ciphertext waiting to be written */
     ic_buf_t tls_wbuf;            /* ciphertext being written */
     bool is_peer_known;           /* identity handed to proto */
+    bool is_alpn;                 /* listener dispatches by ALPN */
+    bool is_http;                 /* HTTPS chosen: not MQTT */
     bool is_dirty, is_writing, is_closing, close_when_flushed,
         is_read_paused;
 } conn_t;
@@ -445,6 +447,49 @@ static void feed_bytes(conn_t *c, const uint8_t *p, size_t n) {
     }
 }
 
+/* HTTPS on the ALPN listener (x-amzn-http-ca, http/1.1 or no ALPN): the
+ * HTTP server arrives with the data-plane issue; until then every request
+ * is answered, in AWS's error shape, and the connection closed. */
+static void http_not_yet(conn_t *c, const uint8_t *p, size_t n) {
+    static const char body[] =
+        "{\"message\":\"HTTPS is not available in this iotcored build yet; "
+        "use MQTT (ALPN x-amzn-mqtt-ca)\"}";
+    char resp[512];
+    int len;
+    ic_buf_append(&c->in, p, n);
+    if (c->in.len < 16384 && memmem(c->in.data, c->in.len, "\r\n\r\n", 4) == NULL)
+        return; /* the request head is not complete yet */
+    len = snprintf(resp, sizeof(resp),
+                   "HTTP/1.1 501 Not Implemented\r\n"
+                   "content-type: application/json\r\n"
+                   "x-amzn-ErrorType: NotImplementedException\r\n"
+                   "content-length: %zu\r\nconnection: close\r\n\r\n%s",
+                   sizeof(body) - 1, body);
+    ic_buf_reset(&c->in);
+    io_send(c, (const uint8_t *)resp, (size_t)len);
+    io_close(c);
+}
+
+/* After the handshake on an ALPN listener: what does this connection
+ * speak? */
+static void dispatch_alpn(conn_t *c) {
+    switch (ic_tls_alpn(c->tls)) {
+    case IC_ALPN_MQTT_CA:
+        ic_proto_require_peer(c->proto, true);
+        break;
+    case IC_ALPN_MQTT_CUSTOM:
+        ic_log_info("connection refused",
+                    "peer=%s alpn=mqtt reason=\"custom authorizers are not "
+                    "available in this build yet\"",
+                    ic_proto_peer(c->proto));
+        conn_close_now(c);
+        break;
+    default:
+        c->is_http = true;
+        break;
+    }
+}
+
 /* TLS: decrypt into the shared plaintext buffer, queue what the session
  * must send (handshake), tell proto who the peer is once known. */
 static void tls_read(conn_t *c, const uint8_t *p, size_t n) {
@@ -459,9 +504,15 @@ static void tls_read(conn_t *c, const uint8_t *p, size_t n) {
         ic_proto_set_peer(c->proto, ic_tls_peer_id(c->tls),
                           ic_tls_is_peer_trusted(c->tls), ic_tls_error(c->tls),
                           ic_tls_sni(c->tls));
+        if (c->is_alpn)
+            dispatch_alpn(c);
+        if (c->is_closing)
+            return;
     }
     /* Records decrypted before a close_notify still count. */
-    if (plain->len > 0)
+    if (plain->len > 0 && c->is_http)
+        http_not_yet(c, plain->data, plain->len);
+    else if (plain->len > 0)
         feed_bytes(c, plain->data, plain->len);
     if (rc != 0 && !c->is_closing) {
         if (rc == IC_ECLOSED)
@@ -553,6 +604,7 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
     c->proto = ic_proto_new(cs->env, &io_ops, c, peer);
     if (tls != NULL) {
         c->tls = ic_tls_new(tls);
+        c->is_alpn = lc->protocol == IC_PROTO_ALPN;
         ic_proto_require_peer(c->proto, lc->tls == IC_TLS_MUTUAL);
     }
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);

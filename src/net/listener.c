@@ -194,8 +194,12 @@ static int make_contexts(ic_listeners_t *ls, const ic_config_t *cfg,
         char why[512];
         if (lc->tls == IC_TLS_OFF)
             continue;
-        out[i] = ic_tls_ctx_new((ic_tls_mode_t)lc->tls, p.cert, p.key, p.ca_cert,
-                                why, sizeof(why));
+        /* an ALPN listener loads the CA: x-amzn-*-ca clients present
+         * certificates */
+        out[i] = ic_tls_ctx_new(lc->protocol == IC_PROTO_ALPN
+                                    ? IC_TLS_MUTUAL
+                                    : (ic_tls_mode_t)lc->tls,
+                                p.cert, p.key, p.ca_cert, why, sizeof(why));
         if (out[i] == NULL) {
             snprintf(err, errlen, "%s:%d: listener %s: %s", lc->loc.file,
                      lc->loc.line, lc->name, why);
@@ -203,6 +207,10 @@ static int make_contexts(ic_listeners_t *ls, const ic_config_t *cfg,
                 ic_tls_ctx_free(out[i]);
             return IC_EIO;
         }
+        if (lc->protocol == IC_PROTO_ALPN)
+            ic_tls_ctx_use_alpn(out[i]);
+        if (cfg->tls_require_sni)
+            ic_tls_ctx_require_sni(out[i], true);
     }
     return 0;
 }

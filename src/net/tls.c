@@ -22,6 +22,8 @@
 struct ic_tls_ctx_s {
     SSL_CTX *ctx;
     ic_tls_mode_t mode;
+    bool is_alpn;          /* verify mode chosen per ClientHello */
+    bool needs_sni;
 };
 
 struct ic_tls_s {
@@ -33,7 +35,26 @@ struct ic_tls_s {
     char peer_id[65];
     char error[160];
     char sni[256];
+    ic_alpn_t alpn;
+    bool sni_missing;      /* refused by tls_require_sni */
 };
+
+/* ALPN protocols we answer, in preference order, wire format. */
+static const unsigned char alpn_wire[] = {
+    14, 'x', '-', 'a', 'm', 'z', 'n', '-', 'm', 'q', 't', 't', '-', 'c', 'a',
+    14, 'x', '-', 'a', 'm', 'z', 'n', '-', 'h', 't', 't', 'p', '-', 'c', 'a',
+    4,  'm', 'q', 't', 't',
+    8,  'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+static ic_alpn_t alpn_kind(const unsigned char *p, size_t n) {
+    if (n == 14 && memcmp(p, "x-amzn-mqtt-ca", 14) == 0)
+        return IC_ALPN_MQTT_CA;
+    if (n == 14 && memcmp(p, "x-amzn-http-ca", 14) == 0)
+        return IC_ALPN_HTTP_CA;
+    if (n == 4 && memcmp(p, "mqtt", 4) == 0)
+        return IC_ALPN_MQTT_CUSTOM;
+    return IC_ALPN_NONE;
+}
 
 static void openssl_error(char *out, size_t cap, const char *what) {
     unsigned long e = ERR_get_error();
@@ -94,6 +115,72 @@ fail:
     return NULL;
 }
 
+static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned int inlen, void *arg) {
+    unsigned char *sel = NULL;
+    (void)ssl;
+    (void)arg;
+    /* "Select the negotiated ALPN value exactly as offered" (4.8 [REC]) */
+    if (SSL_select_next_proto(&sel, outlen, alpn_wire, sizeof(alpn_wire), in,
+                              inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK; /* go on without ALPN: HTTPS */
+    *out = sel;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+/* Does the ClientHello offer an ALPN protocol that needs a certificate? */
+static bool offers_cert_alpn(SSL *ssl) {
+    const unsigned char *ext;
+    size_t len, pos = 2;
+    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation,
+                                   &ext, &len) || len < 2)
+        return false;
+    while (pos < len) {
+        size_t n = ext[pos++];
+        ic_alpn_t k;
+        if (pos + n > len)
+            return false;
+        k = alpn_kind(ext + pos, n);
+        if (k == IC_ALPN_MQTT_CA || k == IC_ALPN_HTTP_CA)
+            return true;
+        if (k == IC_ALPN_MQTT_CUSTOM)
+            return false; /* preferred over nothing: no certificate */
+        pos += n;
+    }
+    return false;
+}
+
+static int on_client_hello(SSL *ssl, int *alert, void *arg) {
+    ic_tls_ctx_t *c = arg;
+    const unsigned char *ext;
+    size_t len;
+    if (c->needs_sni &&
+        !SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext, &len)) {
+        ic_tls_t *t = SSL_get_app_data(ssl);
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        if (t)
+            t->sni_missing = true;
+        return SSL_CLIENT_HELLO_ERROR;
+    }
+    if (c->is_alpn && offers_cert_alpn(ssl))
+        SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       tolerant_verify);
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+void ic_tls_ctx_use_alpn(ic_tls_ctx_t *c) {
+    c->is_alpn = true;
+    /* nothing requested by default; the ClientHello decides */
+    SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_alpn_select_cb(c->ctx, select_alpn, c);
+    SSL_CTX_set_client_hello_cb(c->ctx, on_client_hello, c);
+}
+
+void ic_tls_ctx_require_sni(ic_tls_ctx_t *c, bool required) {
+    c->needs_sni = required;
+    SSL_CTX_set_client_hello_cb(c->ctx, on_client_hello, c);
+}
+
 void ic_tls_ctx_free(ic_tls_ctx_t *c) {
     if (c == NULL)
         return;
@@ -112,6 +199,7 @@ ic_tls_t *ic_tls_new(ic_tls_ctx_t *ctx) {
     }
     BIO_set_mem_eof_return(t->rbio, -1);
     SSL_set_bio(t->ssl, t->rbio, t->wbio);
+    SSL_set_app_data(t->ssl, t);
     SSL_set_accept_state(t->ssl);
     return t;
 }
@@ -127,8 +215,12 @@ static void learn_peer(ic_tls_t *t) {
     X509 *peer = SSL_get1_peer_certificate(t->ssl);
     const char *sni = SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
     long vr = SSL_get_verify_result(t->ssl);
+    const unsigned char *alpn = NULL;
+    unsigned int alpn_len = 0;
     if (sni)
         ic_strlcpy(t->sni, sni, sizeof(t->sni));
+    SSL_get0_alpn_selected(t->ssl, &alpn, &alpn_len);
+    t->alpn = alpn ? alpn_kind(alpn, alpn_len) : IC_ALPN_NONE;
     if (peer != NULL) {
         unsigned char md[32];
         unsigned int len = 0, i;
@@ -158,7 +250,13 @@ int ic_tls_read(ic_tls_t *t, const void *in, size_t n, ic_buf_t *plain) {
             int e = SSL_get_error(t->ssl, rc);
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
                 return 0;
-            openssl_error(t->error, sizeof(t->error), "TLS handshake failed");
+            if (t->sni_missing) {
+                ERR_clear_error();
+                ic_strlcpy(t->error, "TLS handshake refused: no SNI host name "
+                           "(tls_require_sni on)", sizeof(t->error));
+            } else {
+                openssl_error(t->error, sizeof(t->error), "TLS handshake failed");
+            }
             return IC_EPROTO;
         }
         t->is_ready = true;
@@ -246,6 +344,10 @@ const char *ic_tls_peer_id(const ic_tls_t *t) {
 
 const char *ic_tls_error(const ic_tls_t *t) {
     return t->error;
+}
+
+ic_alpn_t ic_tls_alpn(const ic_tls_t *t) {
+    return t->alpn;
 }
 
 const char *ic_tls_sni(const ic_tls_t *t) {

@@ -223,6 +223,99 @@ START_TEST(local_ca_made_once_and_kept) {
 }
 END_TEST
 
+/* Port 443 style: one listener, the protocol chosen by ALPN. */
+START_TEST(alpn_listener) {
+    ich_t h;
+    char body[1024], ca[300], cert[300], key[300], cmd[2048], *out = NULL;
+    const char *sh[] = {"sh", "-c", cmd, NULL};
+    ich_init(&h);
+    make_pki(&h, "pki");
+    snprintf(body, sizeof(body),
+             "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
+             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\n"
+             "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol alpn\n"
+             "  tls mutual\n",
+             pki, pki, pki);
+    ich_write_conf(&h, body);
+    ich_spawn(&h);
+    snprintf(port_s, sizeof(port_s), "%d", ich_port(&h, "mqtt"));
+    snprintf(ca, sizeof(ca), "%s/root.pem", pki);
+    snprintf(cert, sizeof(cert), "%s/device.pem", pki);
+    snprintf(key, sizeof(key), "%s/device.key", pki);
+    /* x-amzn-mqtt-ca: MQTT with the client certificate */
+    {
+        const char *argv[] = {"mosquitto_pub", "-h", "localhost", "-p", port_s,
+                              "--tls-alpn", "x-amzn-mqtt-ca", "--cafile", ca,
+                              "--cert", cert, "--key", key, "-V", "mqttv5", "-q",
+                              "1", "-t", "a/b", "-m", "x", "-i", "alpn-dev", NULL};
+        ck_assert_int_eq(ich_run(argv, NULL, 10000, &out), 0);
+        free(out);
+        ck_assert(ich_wait_log(&h, "client connected client_id=alpn-dev", 1, 5000));
+    }
+    snprintf(cmd, sizeof(cmd),
+             "echo | openssl s_client -connect 127.0.0.1:%s -servername localhost "
+             "-alpn x-amzn-mqtt-ca -CAfile %s -cert %s -key %s 2>/dev/null | "
+             "grep -E '^ALPN protocol|Verify return code'",
+             port_s, ca, cert, key);
+    ck_assert_int_eq(ich_run(sh, NULL, 10000, &out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "ALPN protocol: x-amzn-mqtt-ca\n"));
+    ck_assert_ptr_nonnull(strstr(out, "Verify return code: 0 (ok)"));
+    free(out);
+    /* no ALPN / http/1.1: HTTPS, no certificate asked for; 501 until the
+     * HTTPS data plane exists */
+    snprintf(cmd, sizeof(cmd),
+             "curl -s -o /dev/null -w '%%{http_code} %%{header_json}' --cacert %s "
+             "https://localhost:%s/topics/a -d hi",
+             ca, port_s);
+    ck_assert_int_eq(ich_run(sh, NULL, 10000, &out), 0);
+    ck_assert_msg(strncmp(out, "501 ", 4) == 0 &&
+                      strstr(out, "\"x-amzn-errortype\":[\"NotImplementedException\"]"),
+                  "%s", out);
+    free(out);
+    /* ALPN mqtt (custom authorizers): refused with a reason */
+    {
+        const char *argv[] = {"mosquitto_pub", "-h", "localhost", "-p", port_s,
+                              "--tls-alpn", "mqtt", "--cafile", ca, "-t", "a",
+                              "-m", "x", NULL};
+        ck_assert_int_ne(ich_run(argv, NULL, 10000, &out), 0);
+        free(out);
+        ck_assert(ich_wait_log(&h, "alpn=mqtt reason=\"custom authorizers are not "
+                                   "available in this build yet\"",
+                               1, 5000));
+    }
+    ich_stop(&h);
+}
+END_TEST
+
+START_TEST(sni_required_directive) {
+    ich_t h;
+    char body[1024], cmd[1024], *out = NULL;
+    const char *sh[] = {"sh", "-c", cmd, NULL};
+    ich_init(&h);
+    make_pki(&h, "pki");
+    snprintf(body, sizeof(body),
+             "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
+             "tls_ca %s/ca-bundle.pem\ntls_require_sni on\n"
+             "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n",
+             pki, pki, pki);
+    ich_write_conf(&h, body);
+    ich_spawn(&h);
+    snprintf(cmd, sizeof(cmd),
+             "echo | openssl s_client -connect 127.0.0.1:%d -noservername "
+             "-CAfile %s/root.pem -cert %s/device.pem -key %s/device.key",
+             ich_port(&h, "mqtt"), pki, pki, pki);
+    ck_assert_int_ne(ich_run(sh, NULL, 10000, &out), 0);
+    free(out);
+    ck_assert(ich_wait_log(&h, "reason=\"TLS handshake refused: no SNI host name "
+                               "(tls_require_sni on)\"",
+                           1, 5000));
+    /* with SNI it goes through */
+    snprintf(port_s, sizeof(port_s), "%d", ich_port(&h, "mqtt"));
+    ck_assert_int_eq(mpub("device", "mqttv5", NULL), 0);
+    ich_stop(&h);
+}
+END_TEST
+
 Suite *ic_it_suite(void) {
     Suite *s = suite_create("01_connect");
     TCase *tc = tcase_create("mtls");
@@ -230,6 +323,8 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, bad_certificates_refused);
     tcase_add_test(tc, sighup_reloads_server_certificate);
     tcase_add_test(tc, local_ca_made_once_and_kept);
+    tcase_add_test(tc, alpn_listener);
+    tcase_add_test(tc, sni_required_directive);
     tcase_set_timeout(tc, 90);
     suite_add_tcase(s, tc);
     return s;
