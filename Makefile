@@ -125,7 +125,7 @@ $(BUILD)/tests/it_%: $(BUILD)/tests/integration/it_%.o $(IT_COMMON) $(LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 run: $(DAEMON)
-	$(DAEMON) -c conf/iotcored.dev.conf
+	sh scripts/run-dev.sh
 
 unit: $(UNIT)
 	$(Q)CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-30} $(UNIT)

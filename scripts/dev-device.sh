@@ -1,20 +1,21 @@
 #!/bin/sh
-# dev-device.sh [NAME] - make a device certificate signed by the local CA of
-# `make run` (run/ca.pem, run/ca.key; start the broker once first) and
-# print mosquitto commands that connect with it over mutual TLS on 8883.
+# dev-device.sh [NAME] - make (once) a device certificate signed by the
+# local CA of `make run` (run/ca.pem, run/ca.key) and print mosquitto
+# commands that connect with it over mutual TLS on 8883.
 set -eu
 cd "$(dirname "$0")/.."
 name=${1:-device-1}
 dir=run/devices
-[ -f run/ca.key ] || { echo "run/ca.key not found: run 'make run' once first" >&2; exit 1; }
+[ -f run/ca.key ] || build/iotcored --make-ca -c conf/iotcored.dev.conf >/dev/null
 mkdir -p "$dir"
-umask 077
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/$name.key" 2>/dev/null
-openssl req -new -key "$dir/$name.key" -subj "/CN=$name" -out "$dir/$name.csr"
-openssl x509 -req -in "$dir/$name.csr" -CA run/ca.pem -CAkey run/ca.key \
-    -CAcreateserial -days 365 -sha256 -out "$dir/$name.pem" 2>/dev/null
-rm -f "$dir/$name.csr"
-chmod 0644 "$dir/$name.pem"
+if [ ! -f "$dir/$name.pem" ]; then
+    (umask 077; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+        -out "$dir/$name.key" 2>/dev/null)
+    openssl req -new -key "$dir/$name.key" -subj "/CN=$name" -out "$dir/$name.csr"
+    openssl x509 -req -in "$dir/$name.csr" -CA run/ca.pem -CAkey run/ca.key \
+        -CAcreateserial -days 365 -sha256 -out "$dir/$name.pem" 2>/dev/null
+    rm -f "$dir/$name.csr" run/ca.srl
+fi
 id=$(openssl x509 -in "$dir/$name.pem" -outform DER | sha256sum | cut -c1-64)
 tls="-h localhost -p 8883 --cafile run/ca.pem --cert $dir/$name.pem --key $dir/$name.key"
 cat <<TXT

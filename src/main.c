@@ -7,6 +7,7 @@
 #include "iotcored/broker.h"
 #include "iotcored/buf.h"
 #include "iotcored/config.h"
+#include "iotcored/pki.h"
 #include "iotcored/version.h"
 
 #include <signal.h>
@@ -22,12 +23,14 @@ static void usage(FILE *f) {
             "  -c FILE        config file (default " DEFAULT_CONFIG ")\n"
             "  -t             check the config file and exit\n"
             "  --dump-config  print the effective config and exit\n"
+            "  --make-ca      create the local CA and server certificate in\n"
+            "                 data_dir if missing, print their paths, exit\n"
             "  --version      print the version and exit\n");
 }
 
 int main(int argc, char **argv) {
     const char *path = DEFAULT_CONFIG;
-    bool is_test = false, is_dump = false;
+    bool is_test = false, is_dump = false, is_make_ca = false;
     char err[1024];
     ic_config_t cfg;
     int i;
@@ -39,6 +42,8 @@ int main(int argc, char **argv) {
             is_test = true;
         } else if (strcmp(argv[i], "--dump-config") == 0) {
             is_dump = true;
+        } else if (strcmp(argv[i], "--make-ca") == 0) {
+            is_make_ca = true;
         } else if (strcmp(argv[i], "--version") == 0 ||
                    strcmp(argv[i], "-v") == 0) {
             printf("iotcored %s\n", IC_VERSION);
@@ -59,6 +64,21 @@ int main(int argc, char **argv) {
         fprintf(stderr, "iotcored: %s\n", err);
         ic_config_free(&cfg);
         return EX_CONFIG;
+    }
+    if (is_make_ca) {
+        char endpoint[512];
+        ic_pki_paths_t p;
+        int rc;
+        ic_config_endpoint(&cfg, endpoint, sizeof(endpoint));
+        rc = ic_pki_ensure(cfg.data_dir, endpoint, err, sizeof(err));
+        if (rc != 0)
+            fprintf(stderr, "iotcored: %s\n", err);
+        ic_pki_paths(cfg.data_dir, &p);
+        if (rc == 0)
+            printf("ca %s\nca_key %s\ncert %s\nkey %s\n", p.ca_cert, p.ca_key,
+                   p.cert, p.key);
+        ic_config_free(&cfg);
+        return rc == 0 ? EX_OK : EX_CANTCREAT;
     }
     if (is_test || is_dump) {
         if (is_dump) {

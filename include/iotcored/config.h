@@ -143,6 +143,9 @@ void ic_config_swap_reloadable(ic_config_t *running, ic_config_t *next);
 /* The whole effective config, defaults included, as a config file. */
 void ic_config_dump(const ic_config_t *cfg, ic_buf_t *out);
 
+/* The endpoint host name: `endpoint`, or iotcored-ats.iot.REGION.amazonaws.com. */
+void ic_config_endpoint(const ic_config_t *cfg, char *out, size_t cap);
+
 const ic_listener_conf_t *ic_config_listener(const ic_config_t *cfg,
                                              const char *name);
 

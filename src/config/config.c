@@ -644,3 +644,10 @@ const ic_listener_conf_t *ic_config_listener(const ic_config_t *cfg,
             return &cfg->listeners[i];
     return NULL;
 }
+
+void ic_config_endpoint(const ic_config_t *cfg, char *out, size_t cap) {
+    if (cfg->endpoint[0])
+        snprintf(out, cap, "%s", cfg->endpoint);
+    else
+        snprintf(out, cap, "iotcored-ats.iot.%s.amazonaws.com", cfg->region);
+}

@@ -158,11 +158,7 @@ static int tls_files(const ic_config_t *cfg, ic_pki_paths_t *p, char *err,
     char endpoint[512];
     int rc;
     ic_pki_paths(cfg->data_dir, p);
-    if (cfg->endpoint[0])
-        ic_strlcpy(endpoint, cfg->endpoint, sizeof(endpoint));
-    else
-        snprintf(endpoint, sizeof(endpoint), "iotcored-ats.iot.%s.amazonaws.com",
-                 cfg->region);
+    ic_config_endpoint(cfg, endpoint, sizeof(endpoint));
     if (cfg->tls_cert[0] == '\0' || cfg->tls_ca[0] == '\0') {
         rc = ic_pki_ensure(cfg->data_dir, endpoint, err, errlen);
         if (rc != 0)

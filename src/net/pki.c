@@ -11,7 +11,9 @@
 #include "iotcored/error.h"
 #include "iotcored/str.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -147,6 +149,10 @@ int ic_pki_ensure(const char *dir, const char *endpoint, char *err,
     char host[256] = "localhost", san[1024];
     int rc = 0;
     ic_pki_paths(dir, &p);
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "local CA: cannot create %s: %s", dir, strerror(errno));
+        return IC_EIO;
+    }
     if (access(p.ca_cert, F_OK) == 0 && access(p.ca_key, F_OK) == 0) {
         ca = read_cert(p.ca_cert);
         ca_key = read_key(p.ca_key);

@@ -223,6 +223,26 @@ START_TEST(local_ca_made_once_and_kept) {
 }
 END_TEST
 
+START_TEST(make_ca_option) {
+    ich_t h;
+    char cmd[1024], *a = NULL, *b = NULL;
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    ich_init(&h);
+    ich_write_conf(&h, "listener m\n  port 0\n");
+    snprintf(cmd, sizeof(cmd),
+             "set -e; %s --make-ca -c %s | grep -q '^ca %s/data/ca.pem$'; "
+             "openssl x509 -in %s/data/ca.pem -noout -fingerprint -sha256",
+             IC_BUILDDIR "/iotcored", h.conf, h.dir, h.dir);
+    ck_assert_int_eq(ich_run(argv, NULL, 10000, &a), 0);
+    /* a second run keeps the existing CA */
+    ck_assert_int_eq(ich_run(argv, NULL, 10000, &b), 0);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    ich_cleanup(&h);
+}
+END_TEST
+
 /* Port 443 style: one listener, the protocol chosen by ALPN. */
 START_TEST(alpn_listener) {
     ich_t h;
@@ -324,6 +344,7 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, sighup_reloads_server_certificate);
     tcase_add_test(tc, local_ca_made_once_and_kept);
     tcase_add_test(tc, alpn_listener);
+    tcase_add_test(tc, make_ca_option);
     tcase_add_test(tc, sni_required_directive);
     tcase_set_timeout(tc, 90);
     suite_add_tcase(s, tc);
