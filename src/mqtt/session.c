@@ -259,6 +259,12 @@ static void pump(ic_session_t *s, int64_t now_ms) {
 
 void ic_session_deliver(ic_session_t *s, ic_msg_t *m, uint8_t qos, bool retain,
                         int64_t now_ms) {
+    if (ic_msg_is_expired(m, now_ms)) {
+        /* AWS 5.8: an expired message is not delivered (retained copies
+         * and wills can be older than the publish that routes them) */
+        s->dropped++;
+        return;
+    }
     if (qos == 0) {
         /* QoS 0 is never queued for an offline session (AWS 5.5). */
         if (s->conn)
@@ -277,7 +283,6 @@ void ic_session_deliver(ic_session_t *s, ic_msg_t *m, uint8_t qos, bool retain,
         ic_log_debug("session queue full", "client_id=%s dropped=%llu",
                      s->client_id, (unsigned long long)s->dropped);
     }
-    (void)now_ms;
 }
 
 int ic_session_puback(ic_session_t *s, uint16_t pid, int64_t now_ms) {
