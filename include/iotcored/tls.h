@@ -64,6 +64,8 @@ const char *ic_tls_peer_id(const ic_tls_t *t);
 const char *ic_tls_error(const ic_tls_t *t);
 /* The protocol ALPN selected (after the handshake). */
 ic_alpn_t ic_tls_alpn(const ic_tls_t *t);
+/* "what: <first queued OpenSSL error>" into out; clears the queue. */
+void ic_tls_openssl_error(char *out, size_t cap, const char *what);
 /* SNI host name sent by the client ("" if none). */
 const char *ic_tls_sni(const ic_tls_t *t);
 

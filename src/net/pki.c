@@ -10,6 +10,7 @@
 
 #include "iotcored/error.h"
 #include "iotcored/str.h"
+#include "iotcored/tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,12 +36,9 @@ void ic_pki_paths(const char *dir, ic_pki_paths_t *out) {
 }
 
 static int fail(char *err, size_t errlen, const char *what) {
-    unsigned long e = ERR_get_error();
-    char buf[200] = "";
-    if (e)
-        ERR_error_string_n(e, buf, sizeof(buf));
-    snprintf(err, errlen, "local CA: %s%s%s", what, buf[0] ? ": " : "", buf);
-    ERR_clear_error();
+    char msg[256];
+    snprintf(msg, sizeof(msg), "local CA: %s", what);
+    ic_tls_openssl_error(err, errlen, msg);
     return IC_EIO;
 }
 

@@ -56,7 +56,7 @@ static ic_alpn_t alpn_kind(const unsigned char *p, size_t n) {
     return IC_ALPN_NONE;
 }
 
-static void openssl_error(char *out, size_t cap, const char *what) {
+void ic_tls_openssl_error(char *out, size_t cap, const char *what) {
     unsigned long e = ERR_get_error();
     char buf[200] = "";
     if (e)
@@ -80,7 +80,7 @@ ic_tls_ctx_t *ic_tls_ctx_new(ic_tls_mode_t mode, const char *cert,
     c->mode = mode;
     c->ctx = SSL_CTX_new(TLS_server_method());
     if (c->ctx == NULL) {
-        openssl_error(err, errlen, "cannot create TLS context");
+        ic_tls_openssl_error(err, errlen, "cannot create TLS context");
         goto fail;
     }
     /* AWS: TLS 1.2 and 1.3, no session tickets */
@@ -91,18 +91,18 @@ ic_tls_ctx_t *ic_tls_ctx_new(ic_tls_mode_t mode, const char *cert,
     /* idle connections give their record buffers back */
     SSL_CTX_set_mode(c->ctx, SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_use_certificate_chain_file(c->ctx, cert) != 1) {
-        openssl_error(err, errlen, "tls_cert: cannot load certificate chain");
+        ic_tls_openssl_error(err, errlen, "tls_cert: cannot load certificate chain");
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(c->ctx, key, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(c->ctx) != 1) {
-        openssl_error(err, errlen, "tls_key: cannot load a key matching tls_cert");
+        ic_tls_openssl_error(err, errlen, "tls_key: cannot load a key matching tls_cert");
         goto fail;
     }
     if (mode == IC_TLS_MUTUAL) {
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
         if (SSL_CTX_load_verify_locations(c->ctx, ca, NULL) != 1 || names == NULL) {
-            openssl_error(err, errlen, "tls_ca: cannot load CA certificates");
+            ic_tls_openssl_error(err, errlen, "tls_ca: cannot load CA certificates");
             goto fail;
         }
         SSL_CTX_set_client_CA_list(c->ctx, names);
@@ -255,7 +255,7 @@ int ic_tls_read(ic_tls_t *t, const void *in, size_t n, ic_buf_t *plain) {
                 ic_strlcpy(t->error, "TLS handshake refused: no SNI host name "
                            "(tls_require_sni on)", sizeof(t->error));
             } else {
-                openssl_error(t->error, sizeof(t->error), "TLS handshake failed");
+                ic_tls_openssl_error(t->error, sizeof(t->error), "TLS handshake failed");
             }
             return IC_EPROTO;
         }
@@ -276,7 +276,7 @@ int ic_tls_read(ic_tls_t *t, const void *in, size_t n, ic_buf_t *plain) {
             ic_strlcpy(t->error, "peer closed the TLS session", sizeof(t->error));
             return IC_ECLOSED;
         }
-        openssl_error(t->error, sizeof(t->error), "TLS read failed");
+        ic_tls_openssl_error(t->error, sizeof(t->error), "TLS read failed");
         return IC_EPROTO;
     }
 }
@@ -286,7 +286,7 @@ int ic_tls_write(ic_tls_t *t, const void *p, size_t n) {
     if (n == 0)
         return 0;
     if (SSL_write(t->ssl, p, (int)n) != (int)n) {
-        openssl_error(t->error, sizeof(t->error), "TLS write failed");
+        ic_tls_openssl_error(t->error, sizeof(t->error), "TLS write failed");
         return IC_EPROTO;
     }
     return 0;

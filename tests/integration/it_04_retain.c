@@ -33,13 +33,8 @@ static void expect_publish(rm_t *c, const char *topic, const char *payload,
     ck_assert_int_eq((int)p.u.publish.payload.len, (int)strlen(payload));
     ck_assert(memcmp(p.u.publish.payload.p, payload, strlen(payload)) == 0);
     ck_assert_int_eq(p.u.publish.retain, retain);
-    if (p.u.publish.qos == 1) {
-        ic_packet_t ack;
-        memset(&ack, 0, sizeof(ack));
-        ack.type = IC_MQTT_PUBACK;
-        ack.u.ack.packet_id = p.u.publish.packet_id;
-        rm_send(c, &ack);
-    }
+    if (p.u.publish.qos == 1)
+        rm_puback(c, p.u.publish.packet_id);
 }
 
 START_TEST(exact_filter_only_and_flags) {

@@ -58,13 +58,8 @@ static void expect_will(rm_t *w, const char *id, int timeout_ms) {
     rm_expect(w, IC_MQTT_PUBLISH, &p, timeout_ms);
     ck_assert_int_eq((int)p.u.publish.payload.len, (int)strlen(id));
     ck_assert(memcmp(p.u.publish.payload.p, id, strlen(id)) == 0);
-    if (p.u.publish.qos) {
-        ic_packet_t a;
-        memset(&a, 0, sizeof(a));
-        a.type = IC_MQTT_PUBACK;
-        a.u.ack.packet_id = p.u.publish.packet_id;
-        rm_send(w, &a);
-    }
+    if (p.u.publish.qos)
+        rm_puback(w, p.u.publish.packet_id);
 }
 
 static void sentinel(const ich_t *h) {
@@ -78,13 +73,7 @@ static void sentinel(const ich_t *h) {
 }
 
 static void send_disconnect(rm_t *c, uint8_t rc) {
-    ic_packet_t p;
-    memset(&p, 0, sizeof(p));
-    p.type = IC_MQTT_DISCONNECT;
-    p.u.ack.rc = rc;
-    rm_send(c, &p);
-    ck_assert(rm_expect_close(c, 5000, NULL, NULL));
-    rm_close(c);
+    rm_disconnect(c, rc);
 }
 
 START_TEST(network_drop_sends_will) {

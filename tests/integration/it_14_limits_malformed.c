@@ -35,11 +35,7 @@ static void expect_disconnect(rm_t *c, int rc) {
 }
 
 static void ping(rm_t *c) {
-    ic_packet_t p;
-    memset(&p, 0, sizeof(p));
-    p.type = IC_MQTT_PINGREQ;
-    rm_send(c, &p);
-    rm_expect(c, IC_MQTT_PINGRESP, &p, 5000);
+    rm_ping(c);
 }
 
 static char *big(size_t n) {

@@ -163,3 +163,29 @@ void rm_subscribe(rm_t *c, uint16_t pid, const char *const *filters,
     }
     rm_send(c, &p);
 }
+
+void rm_puback(rm_t *c, uint16_t pid) {
+    ic_packet_t a;
+    memset(&a, 0, sizeof(a));
+    a.type = IC_MQTT_PUBACK;
+    a.u.ack.packet_id = pid;
+    rm_send(c, &a);
+}
+
+void rm_ping(rm_t *c) {
+    ic_packet_t p;
+    memset(&p, 0, sizeof(p));
+    p.type = IC_MQTT_PINGREQ;
+    rm_send(c, &p);
+    rm_expect(c, IC_MQTT_PINGRESP, &p, 5000);
+}
+
+void rm_disconnect(rm_t *c, uint8_t rc) {
+    ic_packet_t p;
+    memset(&p, 0, sizeof(p));
+    p.type = IC_MQTT_DISCONNECT;
+    p.u.ack.rc = rc;
+    rm_send(c, &p);
+    ck_assert(rm_expect_close(c, 5000, NULL, NULL));
+    rm_close(c);
+}

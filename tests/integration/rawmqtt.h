@@ -42,4 +42,12 @@ void rm_publish(rm_t *c, const char *topic, const char *payload, uint8_t qos,
 void rm_subscribe(rm_t *c, uint16_t pid, const char *const *filters,
                   const uint8_t *opts, size_t n);
 
+/* Acknowledge a received QoS 1 PUBLISH. */
+void rm_puback(rm_t *c, uint16_t pid);
+/* A PINGREQ/PINGRESP round trip: everything the broker sent before the
+ * PINGRESP must have been read already (fails the test otherwise). */
+void rm_ping(rm_t *c);
+/* Send DISCONNECT (v5 reason rc), expect the close, release c. */
+void rm_disconnect(rm_t *c, uint8_t rc);
+
 #endif
