@@ -83,7 +83,7 @@ IT_COMMON = $(BUILD)/tests/integration/harness.o $(BUILD)/tests/integration/main
   $(BUILD)/tests/integration/rawmqtt.o
 
 .PHONY: all lib run test unit integration check check-layers check-man asan \
-        ubsan install clean bench
+        ubsan valgrind install clean bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -150,6 +150,15 @@ check-man:
 # (STYLE's `check` split is kept as an alias).
 test: check-layers check-man unit integration
 check: test
+
+# Memcheck: the unit runner in-process and the daemon of every integration
+# test under valgrind (uninitialised reads, definite leaks). Slow; not in test.
+valgrind: $(UNIT) $(DAEMON) $(BENCH) $(IT_BINS) $(JS_DEPS)
+	$(Q)CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
+	  --errors-for-leak-kinds=definite $(UNIT)
+	$(Q)fail=0; for t in $(IT_BINS); do \
+	  CK_DEFAULT_TIMEOUT=300 IOTCORED_TEST_VALGRIND=1 IOTCORED_BIN=$(abspath $(DAEMON)) $$t || fail=1; \
+	done; exit $$fail
 
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SANITIZER=address test

@@ -190,15 +190,18 @@ static uint16_t alloc_pid(ic_session_t *s) {
 static void send_inflight(ic_session_t *s, ic_msg_t *m, bool retain,
                           uint64_t seq) {
     ic_inflight_t *f;
+    uint16_t pid;
     /* Grown on demand up to the window: an idle session holds none. */
     if (s->n_inflight == s->cap_inflight) {
         s->cap_inflight = s->cap_inflight ? s->cap_inflight * 2 : 4;
         s->inflight = ic_xrealloc(s->inflight,
                                   s->cap_inflight * sizeof(ic_inflight_t));
     }
+    /* the id is chosen among the entries already in flight */
+    pid = alloc_pid(s);
     f = &s->inflight[s->n_inflight++];
     f->m = m; /* the reference moves in */
-    f->pid = alloc_pid(s);
+    f->pid = pid;
     f->retain = retain;
     f->seq = seq;
     s->sink->publish(s->conn, m, 1, f->pid, retain, false);
