@@ -70,7 +70,8 @@ int main(int argc, char **argv) {
         ic_pki_paths_t p;
         int rc;
         ic_config_endpoint(&cfg, endpoint, sizeof(endpoint));
-        rc = ic_pki_ensure(cfg.data_dir, endpoint, err, sizeof(err));
+        rc = ic_pki_ensure(cfg.data_dir, endpoint, cfg.ca_key_type == IC_KEY_RSA, err,
+                           sizeof(err));
         if (rc != 0)
             fprintf(stderr, "iotcored: %s\n", err);
         ic_pki_paths(cfg.data_dir, &p);

@@ -58,7 +58,12 @@ typedef struct ic_srcloc_s {
 } ic_srcloc_t;
 
 typedef enum { IC_SYNC_NORMAL = 0, IC_SYNC_FULL = 1 } ic_sync_mode_t;
-typedef enum { IC_PROTO_MQTT = 0, IC_PROTO_ALPN = 1 } ic_listener_protocol_t;
+typedef enum {
+    IC_PROTO_MQTT = 0,
+    IC_PROTO_ALPN = 1,
+    IC_PROTO_HTTPS = 2
+} ic_listener_protocol_t;
+typedef enum { IC_KEY_ECDSA = 0, IC_KEY_RSA = 1 } ic_key_type_t;
 
 typedef struct ic_listener_conf_s {
     char *name;           /* unique among listeners */
@@ -83,6 +88,7 @@ typedef struct ic_config_s {
     char *tls_key;        /* its key; "" = generated */
     char *tls_ca;         /* CA for client certificates; "" = generated */
     int tls_require_sni;  /* bool: refuse handshakes without SNI */
+    int ca_key_type;      /* ic_key_type_t of the generated local CA */
 
     /* MQTT broker (AWS IoT Core limits, dataplane spec 5.12) */
     int64_t max_payload_size;  /* bytes of PUBLISH payload */

@@ -1,7 +1,7 @@
 /* pki.h - the broker's local certificate authority.
  *
  * When no tls_cert/tls_key/tls_ca are configured, iotcored makes its own:
- * a root CA (ECDSA P-256) and a server certificate it signs, whose SANs
+ * a root CA (ECDSA P-256, or RSA 2048) and a server certificate it signs, whose SANs
  * cover localhost, 127.0.0.1, ::1, the host name and the endpoint name.
  * The root CA (ca.pem) is what devices trust in place of AmazonRootCA1.pem
  * and, until the registry exists, what signs accepted device certificates.
@@ -9,6 +9,7 @@
 #ifndef IOTCORED_PKI_H
 #define IOTCORED_PKI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct ic_pki_paths_s {
@@ -19,7 +20,7 @@ typedef struct ic_pki_paths_s {
 void ic_pki_paths(const char *dir, ic_pki_paths_t *out);
 /* Create whatever of them is missing (existing files are kept). Returns 0,
  * or IC_EIO with a one-line reason in err. */
-int ic_pki_ensure(const char *dir, const char *endpoint, char *err,
-                  size_t errlen);
+int ic_pki_ensure(const char *dir, const char *endpoint, bool use_rsa,
+                  char *err, size_t errlen);
 
 #endif

@@ -434,10 +434,10 @@ static int finish(parse_t *ps, const char *file) {
         return fail(ps, file, 0, "no listener block defined");
     for (i = 0; i < cfg->n_listeners; i++) {
         const ic_listener_conf_t *l = &cfg->listeners[i];
-        if (l->protocol == IC_PROTO_ALPN && l->tls == 0)
+        if (l->protocol != IC_PROTO_MQTT && l->tls == 0)
             return fail(ps, l->loc.file, l->loc.line,
-                        "listener %s: protocol alpn needs TLS (tls on or mutual)",
-                        l->name);
+                        "listener %s: protocol %s needs TLS (tls on or mutual)",
+                        l->name, l->protocol == IC_PROTO_ALPN ? "alpn" : "https");
     }
     if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
         return fail(ps, file, 0, "tls_cert and tls_key go together");

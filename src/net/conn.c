@@ -447,7 +447,8 @@ static void feed_bytes(conn_t *c, const uint8_t *p, size_t n) {
     }
 }
 
-/* HTTPS on the ALPN listener (x-amzn-http-ca, http/1.1 or no ALPN): the
+/* HTTPS (8443, or the ALPN listener with x-amzn-http-ca, http/1.1 or no
+ * ALPN): the
  * HTTP server arrives with the data-plane issue; until then every request
  * is answered, in AWS's error shape, and the connection closed. */
 static void http_not_yet(conn_t *c, const uint8_t *p, size_t n) {
@@ -605,6 +606,7 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
     if (tls != NULL) {
         c->tls = ic_tls_new(tls);
         c->is_alpn = lc->protocol == IC_PROTO_ALPN;
+        c->is_http = lc->protocol == IC_PROTO_HTTPS;
         ic_proto_require_peer(c->proto, lc->tls == IC_TLS_MUTUAL);
     }
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);

@@ -160,7 +160,8 @@ static int tls_files(const ic_config_t *cfg, ic_pki_paths_t *p, char *err,
     ic_pki_paths(cfg->data_dir, p);
     ic_config_endpoint(cfg, endpoint, sizeof(endpoint));
     if (cfg->tls_cert[0] == '\0' || cfg->tls_ca[0] == '\0') {
-        rc = ic_pki_ensure(cfg->data_dir, endpoint, err, errlen);
+        rc = ic_pki_ensure(cfg->data_dir, endpoint, cfg->ca_key_type == IC_KEY_RSA,
+                           err, errlen);
         if (rc != 0)
             return rc;
     }

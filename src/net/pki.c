@@ -139,8 +139,12 @@ static X509 *read_cert(const char *path) {
     return x;
 }
 
-int ic_pki_ensure(const char *dir, const char *endpoint, char *err,
-                  size_t errlen) {
+static EVP_PKEY *new_key(bool use_rsa) {
+    return use_rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
+}
+
+int ic_pki_ensure(const char *dir, const char *endpoint, bool use_rsa,
+                  char *err, size_t errlen) {
     ic_pki_paths_t p;
     EVP_PKEY *ca_key = NULL, *key = NULL;
     X509 *ca = NULL, *cert = NULL;
@@ -159,7 +163,7 @@ int ic_pki_ensure(const char *dir, const char *endpoint, char *err,
             goto out;
         }
     } else {
-        ca_key = EVP_EC_gen("P-256");
+        ca_key = new_key(use_rsa);
         ca = ca_key ? make_cert(ca_key, "iotcored local root CA", NULL, NULL,
                                 CA_DAYS, NULL)
                     : NULL;
@@ -174,7 +178,7 @@ int ic_pki_ensure(const char *dir, const char *endpoint, char *err,
     gethostname(host, sizeof(host) - 1);
     snprintf(san, sizeof(san),
              "DNS:localhost,IP:127.0.0.1,IP:::1,DNS:%s,DNS:%s", host, endpoint);
-    key = EVP_EC_gen("P-256");
+    key = new_key(use_rsa);
     cert = key ? make_cert(key, endpoint, ca, ca_key, SERVER_DAYS, san) : NULL;
     if (cert == NULL || write_key(p.key, key) != 0 || write_cert(p.cert, cert) != 0)
         rc = fail(err, errlen, "cannot create the server certificate");

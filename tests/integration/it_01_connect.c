@@ -223,6 +223,55 @@ START_TEST(local_ca_made_once_and_kept) {
 }
 END_TEST
 
+START_TEST(https_listener_8443_style) {
+    ich_t h;
+    char body[1024], cmd[2048], *out = NULL;
+    const char *sh[] = {"sh", "-c", cmd, NULL};
+    ich_init(&h);
+    make_pki(&h, "pki");
+    snprintf(body, sizeof(body),
+             "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
+             "tls_ca %s/ca-bundle.pem\n"
+             "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol https\n"
+             "  tls mutual\n",
+             pki, pki, pki);
+    ich_write_conf(&h, body);
+    ich_spawn(&h);
+    snprintf(cmd, sizeof(cmd),
+             "curl -s -o /dev/null -w '%%{http_code}' --cacert %s/root.pem --cert "
+             "%s/device.pem --key %s/device.key https://localhost:%d/topics/a -d x",
+             pki, pki, pki, ich_port(&h, "mqtt"));
+    ck_assert_int_eq(ich_run(sh, NULL, 10000, &out), 0);
+    ck_assert_str_eq(out, "501");
+    free(out);
+    /* without a client certificate the handshake is refused */
+    snprintf(cmd, sizeof(cmd),
+             "curl -s --cacert %s/root.pem https://localhost:%d/topics/a -d x",
+             pki, ich_port(&h, "mqtt"));
+    ck_assert_int_ne(ich_run(sh, NULL, 10000, &out), 0);
+    free(out);
+    ich_stop(&h);
+}
+END_TEST
+
+START_TEST(rsa_local_ca) {
+    ich_t h;
+    char cmd[1024], *out = NULL;
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    ich_init(&h);
+    ich_write_conf(&h, "ca_key_type rsa\nlistener m\n  port 0\n");
+    snprintf(cmd, sizeof(cmd),
+             "%s --make-ca -c %s >/dev/null && openssl x509 -in %s/data/ca.pem "
+             "-noout -text | grep -c 'rsaEncryption' && openssl verify -CAfile "
+             "%s/data/ca.pem %s/data/server.pem",
+             IC_BUILDDIR "/iotcored", h.conf, h.dir, h.dir, h.dir);
+    ck_assert_int_eq(ich_run(argv, NULL, 20000, &out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "server.pem: OK"));
+    free(out);
+    ich_cleanup(&h);
+}
+END_TEST
+
 START_TEST(make_ca_option) {
     ich_t h;
     char cmd[1024], *a = NULL, *b = NULL;
@@ -345,6 +394,8 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, local_ca_made_once_and_kept);
     tcase_add_test(tc, alpn_listener);
     tcase_add_test(tc, make_ca_option);
+    tcase_add_test(tc, https_listener_8443_style);
+    tcase_add_test(tc, rsa_local_ca);
     tcase_add_test(tc, sni_required_directive);
     tcase_set_timeout(tc, 90);
     suite_add_tcase(s, tc);
