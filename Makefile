@@ -83,7 +83,7 @@ IT_COMMON = $(BUILD)/tests/integration/harness.o $(BUILD)/tests/integration/main
   $(BUILD)/tests/integration/rawmqtt.o
 
 .PHONY: all lib run test unit integration check check-layers check-man asan \
-        ubsan valgrind install clean bench
+        ubsan valgrind install clean bench certs
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -150,6 +150,10 @@ check-man:
 # (STYLE's `check` split is kept as an alias).
 test: check-layers check-man unit integration
 check: test
+
+# The test PKI of certs/README.md (keys are never committed).
+certs:
+	$(Q)sh scripts/gen-certs.sh certs
 
 # Memcheck: the unit runner in-process and the daemon of every integration
 # test under valgrind (uninitialised reads, definite leaks). Slow; not in test.
