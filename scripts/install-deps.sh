@@ -10,8 +10,11 @@ TEST_PKGS="mosquitto-clients python3-paho-mqtt openssl curl mandoc"
 command -v npm >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS nodejs npm"
 BENCH_PKGS="mosquitto"
 
+# IOTCORED_DEPS=build installs only what building needs (container images).
+want="$BUILD_PKGS $TEST_PKGS $BENCH_PKGS"
+[ "${IOTCORED_DEPS:-all}" = build ] && want="$BUILD_PKGS"
 missing=""
-for p in $BUILD_PKGS $TEST_PKGS $BENCH_PKGS; do
+for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $p"
 done
