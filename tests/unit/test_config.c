@@ -258,9 +258,10 @@ END_TEST
 
 START_TEST(shipped_configs_parse) {
     static const char *const files[] = {"conf/iotcored.conf",
-                                        "conf/iotcored.dev.conf"};
+                                        "conf/iotcored.dev.conf",
+                                        "docker/iotcored.conf"};
     size_t i;
-    for (i = 0; i < 2; i++) {
+    for (i = 0; i < 3; i++) {
         char path[1024];
         ic_config_t cfg;
         snprintf(path, sizeof(path), "%s/%s", IC_SRCDIR, files[i]);
