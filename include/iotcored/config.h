@@ -109,6 +109,8 @@ typedef struct ic_config_s {
     int64_t throughput_limit;  /* bytes per second per connection, 0 = off */
     int connect_rate_limit;    /* per second per client ID, 0 = off */
     int qos2_subscribe;        /* ic_qos2_sub_t */
+    int max_retained_messages; /* 0 = no limit */
+    int max_connections;       /* concurrent client connections, 0 = no limit */
 
     ic_listener_conf_t *listeners; /* owned array */
     size_t n_listeners;

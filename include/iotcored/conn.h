@@ -20,7 +20,10 @@
 
 typedef struct ic_conns_s ic_conns_t;
 
-ic_conns_t *ic_conns_new(uv_loop_t *loop, ic_proto_env_t *env);
+/* max_conns: concurrent connections beyond which accepts are closed
+ * (0 = no limit). */
+ic_conns_t *ic_conns_new(uv_loop_t *loop, ic_proto_env_t *env,
+                         size_t max_conns);
 /* An ic_accept_cb (listener.h); data is the ic_conns_t. */
 void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
                      ic_tls_ctx_t *tls, void *data);

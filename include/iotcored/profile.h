@@ -46,6 +46,7 @@ typedef struct ic_profile_s {
     uint32_t throughput_bps;    /* inbound bytes/s per connection, 0 off */
     uint32_t connect_rate;      /* CONNECTs/s per client ID, 0 off */
     ic_qos2_sub_t qos2_subscribe;
+    uint32_t max_retained;      /* retained messages kept, 0 = no limit */
 } ic_profile_t;
 
 void ic_profile_aws(ic_profile_t *p, const ic_config_t *cfg);

@@ -45,6 +45,10 @@ void ic_router_send_retained(ic_router_t *r, ic_session_t *s,
                              const char *filter, size_t len, uint8_t opts,
                              int64_t now_ms);
 
+/* Whether a retained publish to topic fits under max_retained_messages
+ * (replacing an existing one always does). */
+bool ic_router_can_retain(ic_router_t *r, const char *topic, size_t len);
+
 uint64_t ic_router_routed(const ic_router_t *r);
 
 #endif

@@ -126,6 +126,12 @@ static const ic_directive_t directives[] = {
     {"qos2_subscribe", G(qos2_subscribe), IC_CFG_ENUM, 0, 0, "no-suback",
      false, qos2_modes, NULL,
      "answer to a SUBSCRIBE asking QoS 2: no-suback, grant-qos1, disconnect"},
+    {"max_retained_messages", G(max_retained_messages), IC_CFG_INT, 0,
+     100000000, "100000", false, NULL, NULL,
+     "retained messages kept; at the maximum new ones are refused (0 = no limit)"},
+    {"max_connections", G(max_connections), IC_CFG_INT, 0, 10000000, "100000",
+     false, NULL, NULL,
+     "concurrent client connections; more are closed at accept (0 = no limit)"},
     /* Listeners */
     {"listener", IC_CFG_GLOBAL, 0, IC_CFG_BLOCK, 0, 0, NULL, false, NULL, NULL,
      "open a listener block named NAME"},

@@ -189,7 +189,8 @@ static void mqtt_fini(ic_broker_t *b) {
 static int conns_start(ic_broker_t *b, char *err, size_t errlen) {
     (void)err;
     (void)errlen;
-    b->conns = ic_conns_new(b->loop, ic_mqtt_env(b->mqtt));
+    b->conns = ic_conns_new(b->loop, ic_mqtt_env(b->mqtt),
+                            (size_t)b->cfg->max_connections);
     return 0;
 }
 

@@ -30,6 +30,7 @@ void ic_profile_aws(ic_profile_t *p, const ic_config_t *cfg) {
     p->throughput_bps = (uint32_t)cfg->throughput_limit;
     p->connect_rate = (uint32_t)cfg->connect_rate_limit;
     p->qos2_subscribe = (ic_qos2_sub_t)cfg->qos2_subscribe;
+    p->max_retained = (uint32_t)cfg->max_retained_messages;
 }
 
 uint16_t ic_profile_keepalive(const ic_profile_t *p, uint16_t requested) {

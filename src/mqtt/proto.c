@@ -648,6 +648,18 @@ static int on_publish(ic_proto_t *pr, const ic_publish_t *pub, size_t wire) {
     if (pub->retain && ic_topic_is_reserved(topic, topic_len))
         return reject_publish(pr, pub, RC_TOPIC_INVALID,
                               "retain is not allowed on reserved topics");
+    if (pub->retain && pub->payload.len > 0 &&
+        !ic_router_can_retain(env->router, topic, topic_len)) {
+        /* AWS 5.6: at the retained-message maximum, new retained
+         * publishes are throttled (replacing or deleting still works). */
+        ic_log_info("publish rejected", "client_id=%s topic=%.*s reason=\"%s\"",
+                    pr->session->client_id, (int)topic_len, topic,
+                    "max_retained_messages reached");
+        if (pub->qos == 1)
+            send_ack(pr, IC_MQTT_PUBACK, pub->packet_id,
+                     pr->version == IC_MQTT_V5 ? RC_QUOTA_EXCEEDED : 0);
+        return 0;
+    }
     if (over_rate(pr)) {
         env->rate_limited++;
         ic_log_debug("publish discarded", "client_id=%s reason=publish_rate_limit",
@@ -1065,6 +1077,14 @@ void ic_proto_sweep(ic_proto_env_t *env, uint64_t now_mono_ms,
             /* AWS 5.4: 1.5 x keep-alive of silence */
             disconnect(pr, RC_KEEP_ALIVE_TIMEOUT, "MQTT_KEEP_ALIVE_TIMEOUT");
         }
+    }
+    {
+        /* the per-client-ID CONNECT clock only matters for a second */
+        ic_map_iter_t ct = {0, NULL};
+        ic_map_entry_t *e;
+        while ((e = ic_map_next(&env->connect_times, &ct)) != NULL)
+            if (now_mono_ms - (uint64_t)(uintptr_t)e->val >= 1000)
+                ic_map_del(&env->connect_times, e->key, e->klen);
     }
     while ((s = ic_sessions_next(env->sessions, &it)) != NULL) {
         if (s->conn != NULL)

@@ -18,6 +18,7 @@
 #include "iotcored/topic.h"
 #include "iotcored/trie.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +239,12 @@ void ic_router_send_retained(ic_router_t *r, ic_session_t *s,
         retained_ctx_t c = {r, s, filter, len, IC_SUBOPT_QOS(opts), now_ms};
         ic_retain_foreach(r->rt, now_ms, send_one_retained, &c);
     }
+}
+
+bool ic_router_can_retain(ic_router_t *r, const char *topic, size_t len) {
+    if (r->p->max_retained == 0 || ic_retain_count(r->rt) < r->p->max_retained)
+        return true;
+    return ic_retain_get(r->rt, topic, len, INT64_MIN + 1) != NULL;
 }
 
 uint64_t ic_router_routed(const ic_router_t *r) {

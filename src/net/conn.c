@@ -78,6 +78,7 @@ struct ic_conns_s {
     ic_buf_t plain;               /* shared: decrypted bytes of one read */
     bool is_rbuf_busy;
     bool is_stopping;
+    size_t max_conns;             /* 0 = no limit */
     int handles_open;             /* check + idle */
     ic_done_cb stop_cb;
     void *stop_data;
@@ -105,8 +106,10 @@ static void on_idle(uv_idle_t *h) {
     (void)h; /* exists only so that uv_run polls without blocking */
 }
 
-ic_conns_t *ic_conns_new(uv_loop_t *loop, ic_proto_env_t *env) {
+ic_conns_t *ic_conns_new(uv_loop_t *loop, ic_proto_env_t *env,
+                         size_t max_conns) {
     ic_conns_t *cs = ic_xcalloc(1, sizeof(*cs));
+    cs->max_conns = max_conns;
     cs->loop = loop;
     cs->env = env;
     cs->rbuf = ic_xmalloc(READ_BUF_BYTES);
@@ -596,6 +599,14 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
     cs->all = c;
     cs->n++;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || cs->is_stopping) {
+        c->proto = ic_proto_new(cs->env, &io_ops, c, "");
+        conn_close_now(c);
+        return;
+    }
+    if (cs->max_conns && cs->n > cs->max_conns) {
+        /* bounded memory: beyond max_connections nobody else gets in */
+        ic_log_warn("connection refused", "reason=max_connections limit=%zu",
+                    cs->max_conns);
         c->proto = ic_proto_new(cs->env, &io_ops, c, "");
         conn_close_now(c);
         return;

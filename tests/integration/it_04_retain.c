@@ -140,6 +140,37 @@ START_TEST(retain_on_reserved_topic_refused) {
 }
 END_TEST
 
+START_TEST(retained_quota) {
+    ich_t h;
+    rm_t c;
+    ic_packet_t p;
+    static const struct {
+        const char *topic, *payload;
+        uint8_t rc;
+    } steps[] = {
+        {"q/1", "a", 0x00},  {"q/2", "b", 0x00},
+        {"q/3", "c", 0x97},  /* at max_retained_messages 2: throttled */
+        {"q/1", "a2", 0x00}, /* replacing still works */
+        {"q/2", "", 0x00},   /* deleting too */
+        {"q/3", "c", 0x00},  /* and frees a slot */
+    };
+    size_t i;
+    ich_start(&h, ICH_MQTT_LISTENER "max_retained_messages 2\n");
+    rm_open(&c, ich_port(&h, "mqtt"), IC_MQTT_V5);
+    rm_connect(&c, "rq", true, 60, NULL, &p);
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        rm_publish(&c, steps[i].topic, steps[i].payload, 1, true, (uint16_t)(i + 1),
+                   NULL);
+        rm_expect(&c, IC_MQTT_PUBACK, &p, 5000);
+        ck_assert_msg(p.u.ack.rc == steps[i].rc, "step %zu: rc 0x%02x", i,
+                      p.u.ack.rc);
+    }
+    ck_assert(ich_wait_log(&h, "reason=\"max_retained_messages reached\"", 1, 1000));
+    rm_close(&c);
+    ich_stop(&h);
+}
+END_TEST
+
 START_TEST(mqttjs_retain) {
     ich_t h;
     ich_start(&h, NULL);
@@ -181,6 +212,7 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, retained_survive_restart);
     tcase_add_test(tc, retain_on_reserved_topic_refused);
     tcase_add_test(tc, mqttjs_retain);
+    tcase_add_test(tc, retained_quota);
     tcase_add_test(tc, mosquitto_retained_flag);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

@@ -433,6 +433,27 @@ START_TEST(throughput_limit_delays) {
 }
 END_TEST
 
+START_TEST(max_connections_limit) {
+    ich_t h;
+    rm_t a, b, c;
+    ich_start(&h, CONF "max_connections 2\n");
+    connect_ok(&a, &h, IC_MQTT_V5, "mc1");
+    connect_ok(&b, &h, IC_MQTT_V5, "mc2");
+    rm_open(&c, ich_port(&h, "mqtt"), IC_MQTT_V5);
+    ck_assert(rm_expect_close(&c, 5000, NULL, NULL)); /* closed at accept */
+    rm_close(&c);
+    ck_assert(ich_wait_log(&h, "connection refused reason=max_connections limit=2", 1,
+                           1000));
+    rm_close(&a);
+    /* once one leaves, a new one gets in */
+    ck_assert(ich_wait_log(&h, "connection closed client_id=mc1", 1, 5000));
+    connect_ok(&c, &h, IC_MQTT_V5, "mc3");
+    rm_close(&b);
+    rm_close(&c);
+    ich_stop(&h);
+}
+END_TEST
+
 START_TEST(connect_rate_limit) {
     ich_t h;
     ich_start(&h, ICH_MQTT_LISTENER); /* default: 1 CONNECT/s per client ID */
@@ -554,6 +575,7 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, publish_rate_limit);
     tcase_add_test(tc, connect_rate_limit);
     tcase_add_test(tc, throughput_limit_delays);
+    tcase_add_test(tc, max_connections_limit);
     tcase_add_test(tc, message_expiry_of_queued);
     tcase_add_test(tc, garbage_does_not_hurt_others);
     tcase_set_timeout(tc, 60);
