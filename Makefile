@@ -60,7 +60,8 @@ LIB_SRCS = \
 	src/mqtt/router.c src/mqtt/proto.c src/mqtt/mqtt.c \
 	src/config/config.c src/config/config_table.c \
 	src/store/db.c src/store/migrate.c src/store/meta.c \
-	src/store/sessions.c src/store/retained.c \
+	src/store/sessions.c src/store/retained.c src/store/certs.c \
+	src/iot/registry.c \
 	src/net/listener.c src/net/conn.c src/net/tls.c src/net/pki.c \
 	src/core/broker.c
 
@@ -71,7 +72,8 @@ DAEMON = $(BUILD)/iotcored
 UNIT_SRCS = tests/unit/runner.c tests/unit/test_buf.c tests/unit/test_error.c \
 	tests/unit/test_config.c tests/unit/test_db.c tests/unit/test_log.c \
 	tests/unit/test_router.c tests/unit/test_codec.c \
-	tests/unit/test_topic.c tests/unit/test_trie.c
+	tests/unit/test_topic.c tests/unit/test_trie.c \
+	tests/unit/test_registry.c
 UNIT_OBJS = $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT = $(BUILD)/tests/unit_runner
 
@@ -108,7 +110,7 @@ $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(DAEMON): $(BUILD)/src/main.o $(LIB)
+$(DAEMON): $(BUILD)/src/main.o $(BUILD)/src/cli/admin.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -187,5 +189,6 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/src/main.d \
+  $(BUILD)/src/cli/admin.d \
   $(BUILD)/tests/bench/bench.d \
   $(IT_COMMON:.o=.d) $(IT_SUITES:%=$(BUILD)/tests/integration/%.d)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # dev-device.sh [NAME] - make (once) a device certificate signed by the
-# local CA of `make run` (run/ca.pem, run/ca.key) and print mosquitto
-# commands that connect with it over mutual TLS on 8883.
+# local CA of `make run` (run/ca.pem, run/ca.key), register it ACTIVE in the
+# broker's registry, and print mosquitto commands that connect with it over
+# mutual TLS on 8883.
 set -eu
 cd "$(dirname "$0")/.."
 name=${1:-device-1}
@@ -15,6 +16,11 @@ if [ ! -f "$dir/$name.pem" ]; then
     openssl x509 -req -in "$dir/$name.csr" -CA run/ca.pem -CAkey run/ca.key \
         -CAcreateserial -days 365 -sha256 -out "$dir/$name.pem" 2>/dev/null
     rm -f "$dir/$name.csr" run/ca.srl
+fi
+# register it ACTIVE (cert_auth registry, as AWS); a running broker reloads
+# its registry on SIGHUP
+if build/iotcored --register-cert "$dir/$name.pem" -c conf/iotcored.dev.conf >/dev/null 2>&1; then
+    pkill -HUP -f "build/iotcored -c conf/iotcored.dev.conf" 2>/dev/null || true
 fi
 id=$(openssl x509 -in "$dir/$name.pem" -outform DER | sha256sum | cut -c1-64)
 tls="-h localhost -p 8883 --cafile run/ca.pem --cert $dir/$name.pem --key $dir/$name.key"

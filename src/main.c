@@ -4,6 +4,7 @@
  * must not contain broker logic; everything past a loaded config belongs to
  * core/broker.c.
  */
+#include "iotcored/admin.h"
 #include "iotcored/broker.h"
 #include "iotcored/buf.h"
 #include "iotcored/config.h"
@@ -25,12 +26,17 @@ static void usage(FILE *f) {
             "  --dump-config  print the effective config and exit\n"
             "  --make-ca      create the local CA and server certificate in\n"
             "                 data_dir if missing, print their paths, exit\n"
+            "  --register-cert PEM [STATUS]  register a device certificate\n"
+            "                 (ACTIVE unless STATUS), print its ID, exit\n"
+            "  --register-ca PEM  register an ACTIVE CA certificate with\n"
+            "                 auto-registration (JITR), print its ID, exit\n"
             "  --version      print the version and exit\n");
 }
 
 int main(int argc, char **argv) {
     const char *path = DEFAULT_CONFIG;
-    bool is_test = false, is_dump = false, is_make_ca = false;
+    bool is_test = false, is_dump = false, is_make_ca = false, is_ca = false;
+    const char *reg = NULL, *status = NULL;
     char err[1024];
     ic_config_t cfg;
     int i;
@@ -44,6 +50,13 @@ int main(int argc, char **argv) {
             is_dump = true;
         } else if (strcmp(argv[i], "--make-ca") == 0) {
             is_make_ca = true;
+        } else if ((strcmp(argv[i], "--register-cert") == 0 ||
+                    strcmp(argv[i], "--register-ca") == 0) &&
+                   i + 1 < argc) {
+            is_ca = strcmp(argv[i], "--register-ca") == 0;
+            reg = argv[++i];
+            if (!is_ca && i + 1 < argc && argv[i + 1][0] != '-')
+                status = argv[++i];
         } else if (strcmp(argv[i], "--version") == 0 ||
                    strcmp(argv[i], "-v") == 0) {
             printf("iotcored %s\n", IC_VERSION);
@@ -64,6 +77,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "iotcored: %s\n", err);
         ic_config_free(&cfg);
         return EX_CONFIG;
+    }
+    if (reg != NULL) {
+        int code = ic_admin_register(&cfg, reg, is_ca, status);
+        ic_config_free(&cfg);
+        return code;
     }
     if (is_make_ca) {
         char endpoint[512];

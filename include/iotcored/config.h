@@ -64,6 +64,7 @@ typedef enum {
     IC_PROTO_HTTPS = 2
 } ic_listener_protocol_t;
 typedef enum { IC_KEY_ECDSA = 0, IC_KEY_RSA = 1 } ic_key_type_t;
+typedef enum { IC_CERT_AUTH_REGISTRY = 0, IC_CERT_AUTH_CA = 1 } ic_cert_auth_t;
 
 typedef struct ic_listener_conf_s {
     char *name;           /* unique among listeners */
@@ -89,6 +90,7 @@ typedef struct ic_config_s {
     char *tls_ca;         /* CA for client certificates; "" = generated */
     int tls_require_sni;  /* bool: refuse handshakes without SNI */
     int ca_key_type;      /* ic_key_type_t of the generated local CA */
+    int cert_auth;        /* ic_cert_auth_t */
 
     /* MQTT broker (AWS IoT Core limits, dataplane spec 5.12) */
     int64_t max_payload_size;  /* bytes of PUBLISH payload */

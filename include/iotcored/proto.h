@@ -14,6 +14,7 @@
 #include "iotcored/map.h"
 #include "iotcored/msg.h"
 #include "iotcored/profile.h"
+#include "iotcored/registry.h"
 #include "iotcored/router.h"
 #include "iotcored/session.h"
 
@@ -53,6 +54,9 @@ typedef struct ic_proto_env_s {
     size_t out_high_water;    /* queued bytes above which QoS 0 is dropped */
     bool is_shutting_down;
     ic_buf_t scratch;         /* control packet encoding, reused */
+    ic_registry_t *registry;  /* certificate registry */
+    bool cert_auth_registry;  /* cert_auth registry (else: chain to tls_ca) */
+    const char *account_id;   /* borrowed from the config */
     uint64_t n_assigned;      /* assigned client IDs handed out */
     uint64_t dropped_qos0;    /* slow-consumer drops */
     uint64_t rate_limited;    /* publishes discarded by publish_rate */
@@ -67,7 +71,8 @@ void ic_proto_require_peer(ic_proto_t *pr, bool required);
 /* What TLS learned about the peer: certificate ID (SHA-256 hex), whether
  * it chains to a trusted CA, why not, and the SNI host. Strings copied. */
 void ic_proto_set_peer(ic_proto_t *pr, const char *cert_id, bool is_trusted,
-                       const char *why, const char *sni);
+                       const char *why, const char *sni, const uint8_t *der,
+                       size_t der_len);
 /* Peer address text (for the transport's logs). */
 const char *ic_proto_peer(const ic_proto_t *pr);
 

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct ic_tls_ctx_s ic_tls_ctx_t;
 typedef struct ic_tls_s ic_tls_t;
@@ -60,6 +61,9 @@ bool ic_tls_is_ready(const ic_tls_t *t);
 bool ic_tls_is_peer_trusted(const ic_tls_t *t);
 /* Lowercase hex SHA-256 of the client certificate's DER ("" if none). */
 const char *ic_tls_peer_id(const ic_tls_t *t);
+/* DER of the client certificate (NULL if none), kept until dropped. */
+const uint8_t *ic_tls_peer_der(const ic_tls_t *t, size_t *len);
+void ic_tls_drop_peer_der(ic_tls_t *t);
 /* Why the peer is not trusted, or why the session failed. */
 const char *ic_tls_error(const ic_tls_t *t);
 /* The protocol ALPN selected (after the handshake). */

@@ -15,6 +15,7 @@ static const char *const log_levels[] = {"debug", "info", "notice", "warning",
 static const char *const sync_modes[] = {"normal", "full", NULL};
 static const char *const protocols[] = {"mqtt", "alpn", "https", NULL};
 static const char *const key_types[] = {"ecdsa", "rsa", NULL};
+static const char *const cert_auths[] = {"registry", "ca", NULL};
 static const char *const tls_modes[] = {"off", "on", "mutual", NULL};
 static const char *const qos2_modes[] = {"no-suback", "grant-qos1",
                                          "disconnect", NULL};
@@ -70,6 +71,9 @@ static const ic_directive_t directives[] = {
      "private key of tls_cert (PEM); empty = generated in data_dir"},
     {"tls_ca", G(tls_ca), IC_CFG_PATH, 0, 0, "", true, NULL, NULL,
      "CA certificates that sign device certificates; empty = the local CA"},
+    {"cert_auth", G(cert_auth), IC_CFG_ENUM, 0, 0, "registry", false, cert_auths,
+     NULL, "device certificates accepted: registry (registered and ACTIVE, as "
+           "AWS) or ca (any chaining to tls_ca)"},
     {"ca_key_type", G(ca_key_type), IC_CFG_ENUM, 0, 0, "ecdsa", false, key_types,
      NULL, "key of a generated local CA and server certificate: ecdsa (P-256) "
            "or rsa (2048)"},

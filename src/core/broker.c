@@ -179,6 +179,10 @@ static void mqtt_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
     ic_mqtt_stop(b->mqtt, cb, data);
 }
 
+static int mqtt_reload(ic_broker_t *b, const ic_config_t *next) {
+    return ic_mqtt_reload(b->mqtt, next);
+}
+
 static void mqtt_fini(ic_broker_t *b) {
     ic_mqtt_fini(b->mqtt);
     b->mqtt = NULL;
@@ -235,7 +239,7 @@ static const module_t modules[] = {
     {"log", log_init, NULL, NULL, NULL, log_reload},
     {"store", NULL, store_start, store_stop, NULL, NULL},
     {"cron", NULL, cron_start, cron_stop, cron_fini, NULL},
-    {"mqtt", mqtt_init, mqtt_start, mqtt_stop, mqtt_fini, NULL},
+    {"mqtt", mqtt_init, mqtt_start, mqtt_stop, mqtt_fini, mqtt_reload},
     {"conns", NULL, conns_start, conns_stop, conns_fini, NULL},
     {"listeners", listeners_init, listeners_start, listeners_stop,
      listeners_fini, listeners_reload},

@@ -25,6 +25,7 @@ struct ic_mqtt_s {
     ic_sessions_t *sessions;
     ic_retain_t *retain;
     ic_router_t *router;
+    ic_registry_t *registry;
     ic_proto_env_t env;
 };
 
@@ -53,24 +54,41 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
     m->sessions = ic_sessions_new(m->b->db, &lim);
     m->retain = ic_retain_new(m->b->db);
     m->router = ic_router_new(&m->profile, m->sessions, m->retain);
-    if (ic_retain_load(m->retain, now) != 0 ||
+    m->registry = ic_registry_new(m->b->db);
+    if (ic_registry_load(m->registry) != 0 ||
+        ic_retain_load(m->retain, now) != 0 ||
         ic_sessions_load(m->sessions, now, index_sub, m->router) != 0) {
-        snprintf(err, errlen, "cannot load retained messages and sessions");
+        snprintf(err, errlen,
+                 "cannot load certificates, retained messages and sessions");
         return IC_ESTORE;
     }
     m->env.p = &m->profile;
     m->env.router = m->router;
     m->env.sessions = m->sessions;
     m->env.loop = m->b->loop;
+    m->env.registry = m->registry;
+    m->env.cert_auth_registry = m->b->cfg->cert_auth == IC_CERT_AUTH_REGISTRY;
+    m->env.account_id = m->b->cfg->account_id;
     ic_map_init(&m->env.connect_times);
     ic_buf_init(&m->env.scratch);
     /* QoS 0 to a client with this much unsent is dropped (slow consumer). */
     m->env.out_high_water = 4u * 1024 * 1024 + m->profile.max_packet;
     ic_cron_add(m->b->cron, 1000, sweep, m);
-    ic_log_info("mqtt ready", "profile=%s retained=%zu sessions=%zu",
+    ic_log_info("mqtt ready", "profile=%s retained=%zu sessions=%zu "
+                "certificates=%zu",
                 m->profile.name, ic_retain_count(m->retain),
-                ic_sessions_count(m->sessions));
+                ic_sessions_count(m->sessions), ic_registry_count(m->registry));
     return 0;
+}
+
+int ic_mqtt_reload(ic_mqtt_t *m, const ic_config_t *next) {
+    /* SIGHUP: pick up certificates registered by `iotcored --register-*` */
+    int rc = ic_registry_load(m->registry);
+    (void)next;
+    if (rc == 0)
+        ic_log_info("registry reloaded", "certificates=%zu",
+                    ic_registry_count(m->registry));
+    return rc;
 }
 
 ic_proto_env_t *ic_mqtt_env(ic_mqtt_t *m) {
@@ -91,6 +109,7 @@ void ic_mqtt_fini(ic_mqtt_t *m) {
     if (m == NULL)
         return;
     ic_router_free(m->router);
+    ic_registry_free(m->registry);
     ic_sessions_free(m->sessions);
     ic_retain_free(m->retain);
     ic_map_free(&m->env.connect_times);

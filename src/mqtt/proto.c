@@ -93,6 +93,8 @@ struct ic_proto_s {
     bool is_cert_trusted;
     char cert_id[65];          /* principal: certificate ID, "" = none */
     char cert_why[160];        /* why the certificate is not trusted */
+    uint8_t *cert_der;         /* until the CONNECT decision */
+    size_t cert_der_len;
     char sni[128];
 };
 
@@ -197,7 +199,11 @@ void ic_proto_require_peer(ic_proto_t *pr, bool required) {
 }
 
 void ic_proto_set_peer(ic_proto_t *pr, const char *cert_id, bool is_trusted,
-                       const char *why, const char *sni) {
+                       const char *why, const char *sni, const uint8_t *der,
+                       size_t der_len) {
+    free(pr->cert_der);
+    pr->cert_der = der ? ic_xmemdup(der, der_len) : NULL;
+    pr->cert_der_len = der ? der_len : 0;
     ic_strlcpy(pr->cert_id, cert_id, sizeof(pr->cert_id));
     ic_strlcpy(pr->cert_why, why, sizeof(pr->cert_why));
     ic_strlcpy(pr->sni, sni, sizeof(pr->sni));
@@ -287,23 +293,30 @@ void ic_proto_closed(ic_proto_t *pr) {
         pr->next->prev = pr->prev;
     env->n_live--;
     free_aliases(pr);
+    free(pr->cert_der);
     free(pr);
 }
 
 /* ---- CONNECT ----------------------------------------------------------------- */
 
-static int refuse(ic_proto_t *pr, uint8_t v5_rc, uint8_t v3_rc,
-                  const char *reason) {
+/* CONNACK with a refusal code, then close (the caller has logged why). */
+static int refuse_quietly(ic_proto_t *pr, uint8_t v5_rc, uint8_t v3_rc,
+                          const char *reason) {
     ic_packet_t pkt;
     memset(&pkt, 0, sizeof(pkt));
     pkt.type = IC_MQTT_CONNACK;
     pkt.u.connack.rc = pr->version == IC_MQTT_V5 ? v5_rc : v3_rc;
     send_packet(pr, &pkt);
-    ic_log_info("connect refused", "peer=%s reason=\"%s\" rc=0x%02x", pr->peer,
-                reason, pkt.u.connack.rc);
     pr->close_reason = reason;
     begin_close(pr, reason);
     return IC_ECLOSED;
+}
+
+static int refuse(ic_proto_t *pr, uint8_t v5_rc, uint8_t v3_rc,
+                  const char *reason) {
+    ic_log_info("connect refused", "peer=%s reason=\"%s\" rc=0x%02x", pr->peer,
+                reason, pr->version == IC_MQTT_V5 ? v5_rc : v3_rc);
+    return refuse_quietly(pr, v5_rc, v3_rc, reason);
 }
 
 static int check_will(ic_proto_t *pr, const ic_connect_t *c) {
@@ -401,7 +414,65 @@ static void build_will(ic_proto_t *pr, const ic_connect_t *c) {
         m->expires_at_ms ? c->will.props.message_expiry : 0;
 }
 
+static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c);
+
+/* AWS 4.4: tell subscribers a certificate was registered just in time. */
+static void publish_jitr(ic_proto_t *pr, const ic_auth_result_t *a) {
+    char topic[128], payload[512];
+    int64_t now = ic_clock_wall_ms();
+    ic_msg_t *m;
+    snprintf(topic, sizeof(topic), "$aws/events/certificates/registered/%s",
+             a->ca_id);
+    snprintf(payload, sizeof(payload),
+             "{\"certificateId\":\"%s\",\"caCertificateId\":\"%s\","
+             "\"timestamp\":%lld,\"certificateStatus\":\"PENDING_ACTIVATION\","
+             "\"awsAccountId\":\"%s\",\"certificateRegistrationTimestamp\":"
+             "\"%lld\"}",
+             a->cert_id, a->ca_id, (long long)now, pr->env->account_id,
+             (long long)(a->registered_ms ? a->registered_ms : now));
+    m = ic_msg_new(topic, strlen(topic), payload, strlen(payload), 1, false, NULL,
+                   now);
+    ic_router_publish(pr->env->router, m, now);
+    ic_msg_unref(m);
+}
+
+/* cert_auth registry: the certificate must be registered and ACTIVE
+ * (aws-iot-auth.md 4.1-4.4). The handshake completed; refuse here: MQTT 5
+ * CONNACK 0x87, MQTT 3.1.1 a close (4.6 [REC]). */
+static int authenticate(ic_proto_t *pr, const ic_connect_t *c) {
+    ic_auth_result_t a;
+    if (pr->cert_der == NULL) {
+        memset(&a, 0, sizeof(a));
+        ic_strlcpy(a.why, "no client certificate", sizeof(a.why));
+        a.verdict = IC_AUTH_REFUSED;
+    } else {
+        ic_registry_authenticate(pr->env->registry, pr->cert_der,
+                                 pr->cert_der_len, ic_clock_wall_ms(), &a);
+    }
+    free(pr->cert_der);
+    pr->cert_der = NULL;
+    if (a.verdict == IC_AUTH_OK)
+        return 0;
+    ic_log_info("connect refused", "peer=%s client_id=%.*s cert_id=%s reason=\"%s\"",
+                pr->peer, (int)c->client_id.len, (const char *)c->client_id.p,
+                a.cert_id[0] ? a.cert_id : "-", a.why);
+    if (a.verdict == IC_AUTH_JITR)
+        publish_jitr(pr, &a);
+    if (pr->version == IC_MQTT_V5)
+        return refuse_quietly(pr, RC_NOT_AUTHORIZED, 0, "AUTH_ERROR");
+    begin_close(pr, "AUTH_ERROR");
+    return IC_ECLOSED;
+}
+
 static int on_connect(ic_proto_t *pr, const ic_connect_t *c) {
+    ic_proto_env_t *env = pr->env;
+    pr->version = c->version;
+    if (pr->needs_cert && env->cert_auth_registry)
+        return authenticate(pr, c) == 0 ? on_connect_accepted(pr, c) : IC_ECLOSED;
+    return on_connect_accepted(pr, c);
+}
+
+static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c) {
     ic_proto_env_t *env = pr->env;
     const ic_profile_t *p = env->p;
     char assigned[64] = "";
@@ -414,8 +485,9 @@ static int on_connect(ic_proto_t *pr, const ic_connect_t *c) {
     ic_packet_t pkt;
     ic_connack_t *ack = &pkt.u.connack;
 
-    pr->version = c->version;
-    if (pr->needs_cert && !pr->is_cert_trusted) {
+    free(pr->cert_der); /* only the registry decision needed it */
+    pr->cert_der = NULL;
+    if (pr->needs_cert && !env->cert_auth_registry && !pr->is_cert_trusted) {
         /* aws-iot-auth.md 4.6 [REC]: the handshake completed; refuse at
          * CONNECT - MQTT 5 CONNACK 0x87, MQTT 3.1.1 a close. */
         ic_log_info("connect refused",
@@ -423,8 +495,7 @@ static int on_connect(ic_proto_t *pr, const ic_connect_t *c) {
                     (int)id_len, id, pr->cert_id[0] ? pr->cert_id : "-",
                     pr->cert_why[0] ? pr->cert_why : "no client certificate");
         if (pr->version == IC_MQTT_V5)
-            return refuse(pr, RC_NOT_AUTHORIZED, 0,
-                          "client certificate not trusted");
+            return refuse_quietly(pr, RC_NOT_AUTHORIZED, 0, "AUTH_ERROR");
         begin_close(pr, "AUTH_ERROR");
         return IC_ECLOSED;
     }

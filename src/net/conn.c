@@ -505,9 +505,14 @@ static void tls_read(conn_t *c, const uint8_t *p, size_t n) {
         mark_dirty(c);
     if (ic_tls_is_ready(c->tls) && !c->is_peer_known) {
         c->is_peer_known = true;
+        {
+        size_t der_len;
+        const uint8_t *der = ic_tls_peer_der(c->tls, &der_len);
         ic_proto_set_peer(c->proto, ic_tls_peer_id(c->tls),
                           ic_tls_is_peer_trusted(c->tls), ic_tls_error(c->tls),
-                          ic_tls_sni(c->tls));
+                          ic_tls_sni(c->tls), der, der_len);
+        ic_tls_drop_peer_der(c->tls); /* proto has its copy */
+        }
         if (c->is_alpn)
             dispatch_alpn(c);
         if (c->is_closing)

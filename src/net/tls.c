@@ -37,6 +37,8 @@ struct ic_tls_s {
     char sni[256];
     ic_alpn_t alpn;
     bool sni_missing;      /* refused by tls_require_sni */
+    uint8_t *peer_der;     /* client certificate until the CONNECT decision */
+    size_t peer_der_len;
 };
 
 /* ALPN protocols we answer, in preference order, wire format. */
@@ -207,6 +209,7 @@ ic_tls_t *ic_tls_new(ic_tls_ctx_t *ctx) {
 void ic_tls_free(ic_tls_t *t) {
     if (t == NULL)
         return;
+    free(t->peer_der);
     SSL_free(t->ssl);
     free(t);
 }
@@ -228,6 +231,15 @@ static void learn_peer(ic_tls_t *t) {
         X509_digest(peer, EVP_sha256(), md, &len);
         for (i = 0; i < len && i < 32; i++)
             snprintf(t->peer_id + 2 * i, 3, "%02x", md[i]);
+        {
+            unsigned char *der = NULL;
+            int n = i2d_X509(peer, &der);
+            if (n > 0) {
+                t->peer_der = ic_xmemdup(der, (size_t)n);
+                t->peer_der_len = (size_t)n;
+            }
+            OPENSSL_free(der);
+        }
         X509_free(peer); /* STYLE 3.8: freed right after extraction */
     }
     t->is_trusted = peer != NULL && vr == X509_V_OK;
@@ -344,6 +356,17 @@ const char *ic_tls_peer_id(const ic_tls_t *t) {
 
 const char *ic_tls_error(const ic_tls_t *t) {
     return t->error;
+}
+
+const uint8_t *ic_tls_peer_der(const ic_tls_t *t, size_t *len) {
+    *len = t->peer_der_len;
+    return t->peer_der;
+}
+
+void ic_tls_drop_peer_der(ic_tls_t *t) {
+    free(t->peer_der);
+    t->peer_der = NULL;
+    t->peer_der_len = 0;
 }
 
 ic_alpn_t ic_tls_alpn(const ic_tls_t *t) {

@@ -52,6 +52,23 @@ static const char *const steps[] = {
     "  expires_at_ms INTEGER NOT NULL,"
     "  updated_ms INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* 3: certificate registry. */
+    "CREATE TABLE ca_certificates ("
+    "  id TEXT PRIMARY KEY,"
+    "  pem TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  auto_registration INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE certificates ("
+    "  id TEXT PRIMARY KEY,"
+    "  pem TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  ca_id TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 int ic_migrate_latest(void) {

@@ -28,7 +28,7 @@ static void start_mtls(ich_t *h) {
     make_pki(h, "pki");
     snprintf(body, sizeof(body),
              "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
-             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\n"
+             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\ncert_auth ca\n"
              "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n",
              pki, pki, pki);
     ich_write_conf(h, body);
@@ -185,7 +185,7 @@ START_TEST(local_ca_made_once_and_kept) {
     char data[256], ca[300], cmd[1024], *fp1 = NULL, *fp2 = NULL;
     const char *argv[] = {"sh", "-c", cmd, NULL};
     ich_init(&h);
-    ich_write_conf(&h, "connect_rate_limit 0\nlistener mqtt\n  bind 127.0.0.1\n"
+    ich_write_conf(&h, "connect_rate_limit 0\ncert_auth ca\nlistener mqtt\n  bind 127.0.0.1\n"
                        "  port 0\n");
     ich_spawn(&h);
     snprintf(port_s, sizeof(port_s), "%d", ich_port(&h, "mqtt"));
@@ -231,7 +231,7 @@ START_TEST(https_listener_8443_style) {
     make_pki(&h, "pki");
     snprintf(body, sizeof(body),
              "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
-             "tls_ca %s/ca-bundle.pem\n"
+             "tls_ca %s/ca-bundle.pem\ncert_auth ca\n"
              "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol https\n"
              "  tls mutual\n",
              pki, pki, pki);
@@ -272,6 +272,115 @@ START_TEST(rsa_local_ca) {
 }
 END_TEST
 
+static void register_cert(const ich_t *h, const char *flag, const char *pem,
+                          const char *status, char id[65]) {
+    const char *argv[] = {IC_BUILDDIR "/iotcored", "-c", h->conf, flag, pem,
+                          status, NULL};
+    char *out = NULL;
+    ck_assert_msg(ich_run(argv, NULL, 10000, &out) == 0, "%s %s: %s", flag, pem, out);
+    if (id) {
+        memcpy(id, out, 64);
+        id[64] = '\0';
+    }
+    free(out);
+}
+
+/* cert_auth registry (the default, as AWS): registered and ACTIVE only;
+ * JITR through a CA registered with auto-registration. */
+START_TEST(registry_decides) {
+    ich_t h;
+    char body[1024], pem[300], id[65], ca_id[65], want[512], cmd[2048];
+    char *out = NULL;
+    const char *sh[] = {"sh", "-c", cmd, NULL};
+    ich_proc_t watcher;
+    static const struct {
+        const char *dev, *why;
+    } refused[] = {
+        {"device2", "certificate is INACTIVE"},
+        {"expired", "certificate has expired"},
+        {"other", "certificate is not registered"},
+        {"fake", "certificate is not registered"},
+    };
+    size_t i;
+    ich_init(&h);
+    make_pki(&h, "pki");
+    snprintf(body, sizeof(body),
+             "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
+             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\n"
+             "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n"
+             "listener plain\n  bind 127.0.0.1\n  port 0\n  tls off\n",
+             pki, pki, pki);
+    ich_write_conf(&h, body);
+    snprintf(pem, sizeof(pem), "%s/device.pem", pki);
+    register_cert(&h, "--register-cert", pem, NULL, NULL);
+    snprintf(pem, sizeof(pem), "%s/device2.pem", pki);
+    register_cert(&h, "--register-cert", pem, "INACTIVE", NULL);
+    snprintf(pem, sizeof(pem), "%s/expired.pem", pki);
+    register_cert(&h, "--register-cert", pem, NULL, NULL);
+    ich_spawn(&h);
+    ck_assert(ich_wait_log(&h, "certificates=3", 1, 1000));
+    snprintf(port_s, sizeof(port_s), "%d", ich_port(&h, "mqtt"));
+    ck_assert_int_eq(mpub("device", "mqttv5", NULL), 0);
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        ck_assert_int_ne(mpub(refused[i].dev, "mqttv5", &out), 0);
+        ck_assert_ptr_nonnull(strstr(out, "Not authorized"));
+        free(out);
+        snprintf(pem, sizeof(pem), "%s/%s.pem", pki, refused[i].dev);
+        cert_id(pem, id);
+        snprintf(want, sizeof(want), "client_id=%s cert_id=%s reason=\"%s\"",
+                 refused[i].dev, id, refused[i].why);
+        ck_assert_msg(ich_wait_log(&h, want, 1, 5000), "missing: %s", want);
+    }
+    /* JITR: the intermediate registered with auto-registration, a new
+     * device it signed connects: registered PENDING_ACTIVATION, event
+     * published, connection refused - and again on the next attempt */
+    snprintf(pem, sizeof(pem), "%s/inter.pem", pki);
+    register_cert(&h, "--register-ca", pem, NULL, ca_id);
+    kill(h.pid, SIGHUP);
+    ck_assert(ich_wait_log(&h, "registry reloaded certificates=3", 1, 5000));
+    snprintf(cmd, sizeof(cmd),
+             "set -e; cd %s; openssl genpkey -algorithm EC -pkeyopt "
+             "ec_paramgen_curve:P-256 -out jitr.key 2>/dev/null; openssl req -new "
+             "-key jitr.key -subj /CN=jitr -out jitr.csr; openssl x509 -req -in "
+             "jitr.csr -CA inter.pem -CAkey inter.key -CAcreateserial -days 30 "
+             "-out jitr.pem 2>/dev/null",
+             pki);
+    ck_assert_int_eq(ich_run(sh, NULL, 10000, NULL), 0);
+    {
+        char port2[16];
+        const char *argv[] = {"mosquitto_sub", "-h", "127.0.0.1", "-p", port2, "-i",
+                              "jitr-watch", "-t",
+                              "$aws/events/certificates/registered/+", "-C", "2",
+                              "-W", "10", "-v", NULL};
+        snprintf(port2, sizeof(port2), "%d", ich_port(&h, "plain"));
+        ich_bg(&watcher, &h, argv);
+        ck_assert(ich_wait_log(&h, "client subscribed client_id=jitr-watch", 1, 5000));
+    }
+    ck_assert_int_ne(mpub("jitr", "mqttv5", NULL), 0);
+    ck_assert_int_ne(mpub("jitr", "mqttv311", NULL), 0);
+    ck_assert_int_eq(ich_bg_wait(&watcher, 10000, &out), 0);
+    snprintf(pem, sizeof(pem), "%s/jitr.pem", pki);
+    cert_id(pem, id);
+    snprintf(want, sizeof(want),
+             "$aws/events/certificates/registered/%s {\"certificateId\":\"%s\","
+             "\"caCertificateId\":\"%s\",\"timestamp\":",
+             ca_id, id, ca_id);
+    ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "\"certificateStatus\":\"PENDING_ACTIVATION\","
+                                      "\"awsAccountId\":\"123456789012\","));
+    ck_assert_ptr_nonnull(strstr(strchr(out, '\n') + 1, id)); /* announced twice */
+    free(out);
+    snprintf(want, sizeof(want), "cert_id=%s reason=\"certificate registered "
+                                 "PENDING_ACTIVATION by just-in-time registration\"",
+             id);
+    ck_assert(ich_wait_log(&h, want, 1, 1000));
+    snprintf(want, sizeof(want), "cert_id=%s reason=\"certificate is PENDING_ACTIVATION\"",
+             id);
+    ck_assert(ich_wait_log(&h, want, 1, 1000));
+    ich_stop(&h);
+}
+END_TEST
+
 START_TEST(make_ca_option) {
     ich_t h;
     char cmd[1024], *a = NULL, *b = NULL;
@@ -301,7 +410,7 @@ START_TEST(alpn_listener) {
     make_pki(&h, "pki");
     snprintf(body, sizeof(body),
              "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
-             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\n"
+             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\ncert_auth ca\n"
              "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol alpn\n"
              "  tls mutual\n",
              pki, pki, pki);
@@ -364,7 +473,7 @@ START_TEST(sni_required_directive) {
     make_pki(&h, "pki");
     snprintf(body, sizeof(body),
              "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
-             "tls_ca %s/ca-bundle.pem\ntls_require_sni on\n"
+             "tls_ca %s/ca-bundle.pem\ntls_require_sni on\ncert_auth ca\n"
              "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n",
              pki, pki, pki);
     ich_write_conf(&h, body);
@@ -394,6 +503,7 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, local_ca_made_once_and_kept);
     tcase_add_test(tc, alpn_listener);
     tcase_add_test(tc, make_ca_option);
+    tcase_add_test(tc, registry_decides);
     tcase_add_test(tc, https_listener_8443_style);
     tcase_add_test(tc, rsa_local_ca);
     tcase_add_test(tc, sni_required_directive);

@@ -13,5 +13,6 @@ Suite *ic_router_suite(void);
 Suite *ic_codec_suite(void);
 Suite *ic_topic_suite(void);
 Suite *ic_trie_suite(void);
+Suite *ic_registry_suite(void);
 
 #endif

@@ -1,0 +1,19 @@
+/* admin.h - offline administration from the command line, until the
+ * control plane (and iotctl) exists: register certificates straight into
+ * the store. A running broker picks them up on SIGHUP. */
+#ifndef IOTCORED_ADMIN_H
+#define IOTCORED_ADMIN_H
+
+#include "iotcored/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Register the PEM certificate at path: a device certificate with status
+ * (ACTIVE, INACTIVE, ...) or, with is_ca, a CA certificate (ACTIVE,
+ * auto-registration enabled). Prints the certificate ID on success.
+ * Returns a sysexits(3) code; errors are printed as one line. */
+int ic_admin_register(const ic_config_t *cfg, const char *path, bool is_ca,
+                      const char *status);
+
+#endif
