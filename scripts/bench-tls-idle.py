@@ -45,7 +45,7 @@ def main():
     conf = os.path.join(work, "iotcored.conf")
     with open(conf, "w") as f:
         f.write("data_dir %s/data\nlog_level warning\nlog_file %s/log\n"
-                "connect_rate_limit 0\ntls_cert %s/server-chain.pem\n"
+                "connect_rate_limit 0\ncert_auth ca\ntls_cert %s/server-chain.pem\n"
                 "tls_key %s/server.key\ntls_ca %s/ca-bundle.pem\n"
                 "listener mqtts\n  bind 127.0.0.1\n  port 0\n  tls mutual\n"
                 % (work, work, pki, pki, pki))
