@@ -1,7 +1,9 @@
-/* conn.c - the connection object: uv_tcp_t, reads, write queue, close.
+/* conn.c - the connection object: uv_tcp_t, transport, write queue, close.
  *
  * Owns every client socket, the shared read buffer, each connection's
- * carry-over of a partial packet and its write queue:
+ * carry-over of a partial packet, its TLS session (pumped through tls.c,
+ * with the protocol chosen by ALPN on `protocol alpn` listeners) and its
+ * write queue:
  *
  *   queue (ring of entries, in order)      ctl[cur]: bytes of control
  *   [ctl 0..5][pub m1 @6][pub m2 @13]...   packets and, per PUBLISH, the

@@ -22,18 +22,25 @@ static void make_pki(const ich_t *h, const char *name) {
     free(out);
 }
 
-static void start_mtls(ich_t *h) {
-    char body[1024];
+/* A broker serving the test PKI: `extra` global lines, then `listeners`
+ * (the first one named mqtt, whose port goes to port_s). */
+static void start_with_pki(ich_t *h, const char *extra, const char *listeners) {
+    char body[2048];
     ich_init(h);
     make_pki(h, "pki");
     snprintf(body, sizeof(body),
              "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
-             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\ncert_auth ca\n"
-             "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n",
-             pki, pki, pki);
+             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\n%s%s",
+             pki, pki, pki, extra, listeners);
     ich_write_conf(h, body);
     ich_spawn(h);
     snprintf(port_s, sizeof(port_s), "%d", ich_port(h, "mqtt"));
+}
+
+#define MTLS_LISTENER "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n"
+
+static void start_mtls(ich_t *h) {
+    start_with_pki(h, "cert_auth ca\n", MTLS_LISTENER);
 }
 
 /* mosquitto_pub with device `dev` of the PKI; returns its exit status. */
@@ -225,18 +232,11 @@ END_TEST
 
 START_TEST(https_listener_8443_style) {
     ich_t h;
-    char body[1024], cmd[2048], *out = NULL;
+    char cmd[2048], *out = NULL;
     const char *sh[] = {"sh", "-c", cmd, NULL};
-    ich_init(&h);
-    make_pki(&h, "pki");
-    snprintf(body, sizeof(body),
-             "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
-             "tls_ca %s/ca-bundle.pem\ncert_auth ca\n"
-             "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol https\n"
-             "  tls mutual\n",
-             pki, pki, pki);
-    ich_write_conf(&h, body);
-    ich_spawn(&h);
+    start_with_pki(&h, "cert_auth ca\n",
+                   "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol https\n"
+                   "  tls mutual\n");
     snprintf(cmd, sizeof(cmd),
              "curl -s -o /dev/null -w '%%{http_code}' --cacert %s/root.pem --cert "
              "%s/device.pem --key %s/device.key https://localhost:%d/topics/a -d x",
@@ -306,10 +306,10 @@ START_TEST(registry_decides) {
     make_pki(&h, "pki");
     snprintf(body, sizeof(body),
              "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
-             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\n"
-             "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n"
+             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\n" MTLS_LISTENER
              "listener plain\n  bind 127.0.0.1\n  port 0\n  tls off\n",
              pki, pki, pki);
+    /* certificates are registered before the broker starts */
     ich_write_conf(&h, body);
     snprintf(pem, sizeof(pem), "%s/device.pem", pki);
     register_cert(&h, "--register-cert", pem, NULL, NULL);
@@ -404,19 +404,11 @@ END_TEST
 /* Port 443 style: one listener, the protocol chosen by ALPN. */
 START_TEST(alpn_listener) {
     ich_t h;
-    char body[1024], ca[300], cert[300], key[300], cmd[2048], *out = NULL;
+    char ca[300], cert[300], key[300], cmd[2048], *out = NULL;
     const char *sh[] = {"sh", "-c", cmd, NULL};
-    ich_init(&h);
-    make_pki(&h, "pki");
-    snprintf(body, sizeof(body),
-             "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
-             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\ncert_auth ca\n"
-             "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol alpn\n"
-             "  tls mutual\n",
-             pki, pki, pki);
-    ich_write_conf(&h, body);
-    ich_spawn(&h);
-    snprintf(port_s, sizeof(port_s), "%d", ich_port(&h, "mqtt"));
+    start_with_pki(&h, "cert_auth ca\n",
+                   "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol alpn\n"
+                   "  tls mutual\n");
     snprintf(ca, sizeof(ca), "%s/root.pem", pki);
     snprintf(cert, sizeof(cert), "%s/device.pem", pki);
     snprintf(key, sizeof(key), "%s/device.key", pki);
@@ -467,17 +459,9 @@ END_TEST
 
 START_TEST(sni_required_directive) {
     ich_t h;
-    char body[1024], cmd[1024], *out = NULL;
+    char cmd[1024], *out = NULL;
     const char *sh[] = {"sh", "-c", cmd, NULL};
-    ich_init(&h);
-    make_pki(&h, "pki");
-    snprintf(body, sizeof(body),
-             "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
-             "tls_ca %s/ca-bundle.pem\ntls_require_sni on\ncert_auth ca\n"
-             "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n",
-             pki, pki, pki);
-    ich_write_conf(&h, body);
-    ich_spawn(&h);
+    start_with_pki(&h, "tls_require_sni on\ncert_auth ca\n", MTLS_LISTENER);
     snprintf(cmd, sizeof(cmd),
              "echo | openssl s_client -connect 127.0.0.1:%d -noservername "
              "-CAfile %s/root.pem -cert %s/device.pem -key %s/device.key",
@@ -488,7 +472,6 @@ START_TEST(sni_required_directive) {
                                "(tls_require_sni on)\"",
                            1, 5000));
     /* with SNI it goes through */
-    snprintf(port_s, sizeof(port_s), "%d", ich_port(&h, "mqtt"));
     ck_assert_int_eq(mpub("device", "mqttv5", NULL), 0);
     ich_stop(&h);
 }
