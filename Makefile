@@ -61,7 +61,7 @@ LIB_SRCS = \
 	src/config/config.c src/config/config_table.c \
 	src/store/db.c src/store/migrate.c src/store/meta.c \
 	src/store/sessions.c src/store/retained.c src/store/certs.c \
-	src/iot/registry.c \
+	src/store/thingdb.c src/iot/registry.c src/iot/things.c \
 	src/net/listener.c src/net/conn.c src/net/tls.c src/net/pki.c \
 	src/core/broker.c
 
@@ -73,7 +73,7 @@ UNIT_SRCS = tests/unit/runner.c tests/unit/test_buf.c tests/unit/test_error.c \
 	tests/unit/test_config.c tests/unit/test_db.c tests/unit/test_log.c \
 	tests/unit/test_router.c tests/unit/test_codec.c \
 	tests/unit/test_topic.c tests/unit/test_trie.c \
-	tests/unit/test_registry.c
+	tests/unit/test_registry.c tests/unit/test_things.c
 UNIT_OBJS = $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT = $(BUILD)/tests/unit_runner
 

@@ -15,6 +15,7 @@
 #include "iotcored/msg.h"
 #include "iotcored/profile.h"
 #include "iotcored/registry.h"
+#include "iotcored/things.h"
 #include "iotcored/router.h"
 #include "iotcored/session.h"
 
@@ -55,6 +56,7 @@ typedef struct ic_proto_env_s {
     bool is_shutting_down;
     ic_buf_t scratch;         /* control packet encoding, reused */
     ic_registry_t *registry;  /* certificate registry */
+    ic_things_t *things;      /* thing registry */
     bool cert_auth_registry;  /* cert_auth registry (else: chain to tls_ca) */
     const char *account_id;   /* borrowed from the config */
     uint64_t n_assigned;      /* assigned client IDs handed out */

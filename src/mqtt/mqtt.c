@@ -26,6 +26,7 @@ struct ic_mqtt_s {
     ic_retain_t *retain;
     ic_router_t *router;
     ic_registry_t *registry;
+    ic_things_t *things;
     ic_proto_env_t env;
 };
 
@@ -55,7 +56,8 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
     m->retain = ic_retain_new(m->b->db);
     m->router = ic_router_new(&m->profile, m->sessions, m->retain);
     m->registry = ic_registry_new(m->b->db);
-    if (ic_registry_load(m->registry) != 0 ||
+    m->things = ic_things_new(m->b->db);
+    if (ic_registry_load(m->registry) != 0 || ic_things_load(m->things) != 0 ||
         ic_retain_load(m->retain, now) != 0 ||
         ic_sessions_load(m->sessions, now, index_sub, m->router) != 0) {
         snprintf(err, errlen,
@@ -67,6 +69,7 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
     m->env.sessions = m->sessions;
     m->env.loop = m->b->loop;
     m->env.registry = m->registry;
+    m->env.things = m->things;
     m->env.cert_auth_registry = m->b->cfg->cert_auth == IC_CERT_AUTH_REGISTRY;
     m->env.account_id = m->b->cfg->account_id;
     ic_map_init(&m->env.connect_times);
@@ -86,8 +89,10 @@ int ic_mqtt_reload(ic_mqtt_t *m, const ic_config_t *next) {
     int rc = ic_registry_load(m->registry);
     (void)next;
     if (rc == 0)
-        ic_log_info("registry reloaded", "certificates=%zu",
-                    ic_registry_count(m->registry));
+        rc = ic_things_load(m->things);
+    if (rc == 0)
+        ic_log_info("registry reloaded", "certificates=%zu things=%zu",
+                    ic_registry_count(m->registry), ic_things_count(m->things));
     return rc;
 }
 
@@ -110,6 +115,7 @@ void ic_mqtt_fini(ic_mqtt_t *m) {
         return;
     ic_router_free(m->router);
     ic_registry_free(m->registry);
+    ic_things_free(m->things);
     ic_sessions_free(m->sessions);
     ic_retain_free(m->retain);
     ic_map_free(&m->env.connect_times);

@@ -96,6 +96,7 @@ struct ic_proto_s {
     uint8_t *cert_der;         /* until the CONNECT decision */
     size_t cert_der_len;
     char sni[128];
+    char thing[129];           /* thing the connection is associated with */
 };
 
 static const ic_session_sink_t sink;
@@ -605,12 +606,20 @@ static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c) {
     pr->state = ST_ACTIVE;
     send_packet(pr, &pkt);
     ic_session_attach(s, pr, &sink, window);
+    if (pr->cert_id[0] && env->things) {
+        /* aws-iot-auth.md 4.7: the client ID names a thing the
+         * certificate is attached to */
+        const char *thing =
+            ic_things_connection_thing(env->things, pr->cert_id, s->client_id);
+        ic_strlcpy(pr->thing, thing ? thing : "", sizeof(pr->thing));
+    }
     ic_log_info("client connected",
                 "client_id=%s peer=%s version=%s keepalive=%u clean=%d "
-                "session_present=%d expiry=%u cert_id=%s sni=%s",
+                "session_present=%d expiry=%u cert_id=%s sni=%s thing=%s",
                 s->client_id, pr->peer, c->version == IC_MQTT_V5 ? "5" : "3.1.1",
                 pr->keepalive_s, c->clean_start, present, expiry,
-                pr->cert_id[0] ? pr->cert_id : "-", pr->sni[0] ? pr->sni : "-");
+                pr->cert_id[0] ? pr->cert_id : "-", pr->sni[0] ? pr->sni : "-",
+                pr->thing[0] ? pr->thing : "-");
     if (present)
         ic_session_resume(s, ic_clock_wall_ms());
     return 0;

@@ -69,6 +69,37 @@ static const char *const steps[] = {
     "  created_ms INTEGER NOT NULL,"
     "  updated_ms INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* 4: things, thing types, thing groups, principal attachments. */
+    "CREATE TABLE thing_types ("
+    "  name TEXT PRIMARY KEY,"
+    "  description TEXT NOT NULL,"
+    "  deprecated INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE things ("
+    "  name TEXT PRIMARY KEY,"
+    "  id TEXT NOT NULL,"
+    "  type TEXT,"
+    "  attributes TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE thing_groups ("
+    "  name TEXT PRIMARY KEY,"
+    "  parent TEXT,"
+    "  created_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE thing_group_members ("
+    "  group_name TEXT NOT NULL,"
+    "  thing_name TEXT NOT NULL,"
+    "  PRIMARY KEY (group_name, thing_name)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE thing_principals ("
+    "  thing_name TEXT NOT NULL,"
+    "  principal TEXT NOT NULL,"
+    "  exclusive INTEGER NOT NULL,"
+    "  PRIMARY KEY (thing_name, principal)"
+    ") WITHOUT ROWID;",
 };
 
 int ic_migrate_latest(void) {

@@ -14,5 +14,6 @@ Suite *ic_codec_suite(void);
 Suite *ic_topic_suite(void);
 Suite *ic_trie_suite(void);
 Suite *ic_registry_suite(void);
+Suite *ic_things_suite(void);
 
 #endif
