@@ -91,6 +91,7 @@ typedef struct ic_config_s {
     int tls_require_sni;  /* bool: refuse handshakes without SNI */
     int ca_key_type;      /* ic_key_type_t of the generated local CA */
     int cert_auth;        /* ic_cert_auth_t */
+    int cert_refusal;     /* 0 = at CONNECT, 1 = in the TLS handshake */
 
     /* MQTT broker (AWS IoT Core limits, dataplane spec 5.12) */
     int64_t max_payload_size;  /* bytes of PUBLISH payload */

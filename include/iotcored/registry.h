@@ -72,8 +72,13 @@ int ic_registry_set_status(ic_registry_t *r, const char *cert_id,
 int ic_registry_status(const ic_registry_t *r, const char *cert_id);
 size_t ic_registry_count(const ic_registry_t *r);
 
-/* Decide for the certificate (DER) a client presented, at CONNECT. */
+/* Decide for the certificate (DER) a client presented, at CONNECT: a JITR
+ * verdict registers the certificate PENDING_ACTIVATION. */
 void ic_registry_authenticate(ic_registry_t *r, const uint8_t *der, size_t len,
                               int64_t now_ms, ic_auth_result_t *out);
+/* The same decision without side effects (for the TLS handshake): a
+ * certificate JITR would register comes back as IC_AUTH_JITR, unregistered. */
+void ic_registry_check(ic_registry_t *r, const uint8_t *der, size_t len,
+                       int64_t now_ms, ic_auth_result_t *out);
 
 #endif

@@ -39,6 +39,16 @@ ic_tls_ctx_t *ic_tls_ctx_new(ic_tls_mode_t mode, const char *cert,
  * x-amzn-mqtt-ca and x-amzn-http-ca (so browsers on http/1.1 are never
  * prompted). */
 void ic_tls_ctx_use_alpn(ic_tls_ctx_t *ctx);
+/* Decide on the client certificate during the handshake (cert_refusal
+ * handshake): fn returns true to accept; a refusal fails the handshake
+ * with a TLS alert and why becomes the session's error. fn NULL: accept
+ * everything and decide later (the default, aws-iot-auth.md 4.6 [REC]). */
+typedef bool (*ic_tls_verifier)(const uint8_t *der, size_t len, bool chain_ok,
+                                char *why, size_t whylen, void *data);
+void ic_tls_ctx_set_verifier(ic_tls_ctx_t *ctx, ic_tls_verifier fn, void *data);
+/* cert_auth ca with cert_refusal handshake: ordinary chain verification,
+ * a certificate that does not chain to the CA fails the handshake. */
+void ic_tls_ctx_strict(ic_tls_ctx_t *ctx);
 /* Refuse handshakes without SNI (AWS's older rule; off by default). */
 void ic_tls_ctx_require_sni(ic_tls_ctx_t *ctx, bool required);
 void ic_tls_ctx_free(ic_tls_ctx_t *ctx);

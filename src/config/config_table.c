@@ -16,6 +16,7 @@ static const char *const sync_modes[] = {"normal", "full", NULL};
 static const char *const protocols[] = {"mqtt", "alpn", "https", NULL};
 static const char *const key_types[] = {"ecdsa", "rsa", NULL};
 static const char *const cert_auths[] = {"registry", "ca", NULL};
+static const char *const refusal_points[] = {"connect", "handshake", NULL};
 static const char *const tls_modes[] = {"off", "on", "mutual", NULL};
 static const char *const qos2_modes[] = {"no-suback", "grant-qos1",
                                          "disconnect", NULL};
@@ -74,6 +75,10 @@ static const ic_directive_t directives[] = {
     {"cert_auth", G(cert_auth), IC_CFG_ENUM, 0, 0, "registry", false, cert_auths,
      NULL, "device certificates accepted: registry (registered and ACTIVE, as "
            "AWS) or ca (any chaining to tls_ca)"},
+    {"cert_refusal", G(cert_refusal), IC_CFG_ENUM, 0, 0, "connect", false,
+     refusal_points, NULL,
+     "where a refused device certificate is turned away: connect (after the "
+     "handshake, at CONNECT) or handshake (TLS alert)"},
     {"ca_key_type", G(ca_key_type), IC_CFG_ENUM, 0, 0, "ecdsa", false, key_types,
      NULL, "key of a generated local CA and server certificate: ecdsa (P-256) "
            "or rsa (2048)"},

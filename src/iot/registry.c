@@ -285,8 +285,8 @@ int ic_registry_status(const ic_registry_t *r, const char *cert_id) {
 
 /* ---- the decision at CONNECT -------------------------------------------------------- */
 
-void ic_registry_authenticate(ic_registry_t *r, const uint8_t *der, size_t len,
-                              int64_t now_ms, ic_auth_result_t *out) {
+static void decide(ic_registry_t *r, const uint8_t *der, size_t len,
+                   int64_t now_ms, bool may_register, ic_auth_result_t *out) {
     const uint8_t *p = der;
     X509 *x;
     cert_t *c;
@@ -318,7 +318,11 @@ void ic_registry_authenticate(ic_registry_t *r, const uint8_t *der, size_t len,
         return;
     }
     ca = issuing_ca(r, x);
-    if (ca && ca->is_active && ca->auto_registration) {
+    if (ca && ca->is_active && ca->auto_registration && !may_register) {
+        ic_strlcpy(out->ca_id, ca->id, sizeof(out->ca_id));
+        out->verdict = IC_AUTH_JITR;
+        snprintf(out->why, sizeof(out->why), "certificate is not registered yet");
+    } else if (ca && ca->is_active && ca->auto_registration) {
         /* AWS 4.4 JITR: register PENDING_ACTIVATION, refuse this attempt */
         BIO *b = BIO_new(BIO_s_mem());
         char *pem = NULL;
@@ -347,4 +351,14 @@ void ic_registry_authenticate(ic_registry_t *r, const uint8_t *der, size_t len,
         snprintf(out->why, sizeof(out->why), "certificate is not registered");
     }
     X509_free(x);
+}
+
+void ic_registry_authenticate(ic_registry_t *r, const uint8_t *der, size_t len,
+                              int64_t now_ms, ic_auth_result_t *out) {
+    decide(r, der, len, now_ms, true, out);
+}
+
+void ic_registry_check(ic_registry_t *r, const uint8_t *der, size_t len,
+                       int64_t now_ms, ic_auth_result_t *out) {
+    decide(r, der, len, now_ms, false, out);
 }

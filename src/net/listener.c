@@ -11,7 +11,9 @@
 
 #include "iotcored/alloc.h"
 #include "iotcored/error.h"
+#include "iotcored/clock.h"
 #include "iotcored/log.h"
+#include "iotcored/mqtt.h"
 #include "iotcored/pki.h"
 #include "iotcored/str.h"
 
@@ -174,6 +176,22 @@ static int tls_files(const ic_config_t *cfg, ic_pki_paths_t *p, char *err,
     return 0;
 }
 
+/* cert_refusal handshake with cert_auth registry: the registry decides on
+ * the leaf inside the handshake. A certificate just-in-time registration
+ * would take goes through: registration happens at CONNECT (4.4 [OBS]). */
+static bool verify_in_handshake(const uint8_t *der, size_t len, bool chain_ok,
+                                char *why, size_t whylen, void *data) {
+    ic_listeners_t *ls = data;
+    ic_auth_result_t a;
+    (void)chain_ok;
+    ic_registry_check(ic_mqtt_env(ls->b->mqtt)->registry, der, len,
+                      ic_clock_wall_ms(), &a);
+    if (a.verdict != IC_AUTH_REFUSED)
+        return true;
+    snprintf(why, whylen, "%s (cert_id=%s)", a.why, a.cert_id);
+    return false;
+}
+
 /* A TLS context for every TLS listener, into out[] (all or none). */
 static int make_contexts(ic_listeners_t *ls, const ic_config_t *cfg,
                          ic_tls_ctx_t **out, char *err, size_t errlen) {
@@ -208,6 +226,12 @@ static int make_contexts(ic_listeners_t *ls, const ic_config_t *cfg,
             ic_tls_ctx_use_alpn(out[i]);
         if (cfg->tls_require_sni)
             ic_tls_ctx_require_sni(out[i], true);
+        if (cfg->cert_refusal == 1) {
+            if (cfg->cert_auth == IC_CERT_AUTH_REGISTRY)
+                ic_tls_ctx_set_verifier(out[i], verify_in_handshake, ls);
+            else
+                ic_tls_ctx_strict(out[i]);
+        }
     }
     return 0;
 }

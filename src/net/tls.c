@@ -24,6 +24,8 @@ struct ic_tls_ctx_s {
     ic_tls_mode_t mode;
     bool is_alpn;          /* verify mode chosen per ClientHello */
     bool needs_sni;
+    ic_tls_verifier verifier; /* decide in the handshake, or NULL */
+    void *verifier_data;
 };
 
 struct ic_tls_s {
@@ -37,6 +39,7 @@ struct ic_tls_s {
     char sni[256];
     ic_alpn_t alpn;
     bool sni_missing;      /* refused by tls_require_sni */
+    bool refused_in_handshake; /* the verifier said no (error says why) */
     uint8_t *peer_der;     /* client certificate until the CONNECT decision */
     size_t peer_der_len;
 };
@@ -68,11 +71,27 @@ void ic_tls_openssl_error(char *out, size_t cap, const char *what) {
 }
 
 /* Accept any certificate during the handshake: the verification result is
- * kept (SSL_get_verify_result) and judged after it. */
+ * kept (SSL_get_verify_result) and judged after it - unless the context
+ * has a verifier, which decides on the leaf here (a refusal is an alert). */
 static int tolerant_verify(int ok, X509_STORE_CTX *store) {
-    (void)ok;
-    (void)store;
-    return 1;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    ic_tls_ctx_t *c = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+    ic_tls_t *t = ssl ? SSL_get_app_data(ssl) : NULL;
+    X509 *leaf;
+    unsigned char *der = NULL;
+    int n;
+    bool accept;
+    if (c == NULL || c->verifier == NULL || t == NULL ||
+        X509_STORE_CTX_get_error_depth(store) != 0)
+        return 1;
+    leaf = X509_STORE_CTX_get_current_cert(store);
+    n = leaf ? i2d_X509(leaf, &der) : -1;
+    accept = n > 0 && c->verifier(der, (size_t)n, ok == 1, t->error,
+                                  sizeof(t->error), c->verifier_data);
+    OPENSSL_free(der);
+    if (!accept)
+        t->refused_in_handshake = true;
+    return accept ? 1 : 0;
 }
 
 ic_tls_ctx_t *ic_tls_ctx_new(ic_tls_mode_t mode, const char *cert,
@@ -170,6 +189,18 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg) {
     return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+void ic_tls_ctx_set_verifier(ic_tls_ctx_t *c, ic_tls_verifier fn, void *data) {
+    c->verifier = fn;
+    c->verifier_data = data;
+    SSL_CTX_set_app_data(c->ctx, c);
+}
+
+void ic_tls_ctx_strict(ic_tls_ctx_t *c) {
+    if (c->mode == IC_TLS_MUTUAL && !c->is_alpn)
+        SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                           NULL);
+}
+
 void ic_tls_ctx_use_alpn(ic_tls_ctx_t *c) {
     c->is_alpn = true;
     /* nothing requested by default; the ClientHello decides */
@@ -262,7 +293,9 @@ int ic_tls_read(ic_tls_t *t, const void *in, size_t n, ic_buf_t *plain) {
             int e = SSL_get_error(t->ssl, rc);
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
                 return 0;
-            if (t->sni_missing) {
+            if (t->refused_in_handshake) {
+                ERR_clear_error(); /* t->error holds the verifier's reason */
+            } else if (t->sni_missing) {
                 ERR_clear_error();
                 ic_strlcpy(t->error, "TLS handshake refused: no SNI host name "
                            "(tls_require_sni on)", sizeof(t->error));

@@ -381,6 +381,46 @@ START_TEST(registry_decides) {
 }
 END_TEST
 
+/* cert_refusal handshake: refused certificates fail in TLS (an alert),
+ * the strict alternative to deciding at CONNECT. */
+START_TEST(refusal_in_handshake) {
+    ich_t h;
+    char body[1024], pem[300], id[65], want[512], *out = NULL;
+    ich_init(&h);
+    make_pki(&h, "pki");
+    snprintf(body, sizeof(body),
+             "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
+             "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\n"
+             "cert_refusal handshake\n" MTLS_LISTENER,
+             pki, pki, pki);
+    ich_write_conf(&h, body);
+    snprintf(pem, sizeof(pem), "%s/device.pem", pki);
+    register_cert(&h, "--register-cert", pem, NULL, NULL);
+    ich_spawn(&h);
+    snprintf(port_s, sizeof(port_s), "%d", ich_port(&h, "mqtt"));
+    ck_assert_int_eq(mpub("device", "mqttv5", NULL), 0);
+    ck_assert_int_ne(mpub("device2", "mqttv5", &out), 0);
+    ck_assert_ptr_null(strstr(out, "Not authorized")); /* no CONNACK at all */
+    free(out);
+    snprintf(pem, sizeof(pem), "%s/device2.pem", pki);
+    cert_id(pem, id);
+    snprintf(want, sizeof(want),
+             "tls failed peer=127.0.0.1 reason=\"certificate is not registered "
+             "(cert_id=%s)\"",
+             id);
+    ck_assert_msg(ich_wait_log(&h, want, 1, 5000), "missing: %s", want);
+    ich_stop(&h);
+    /* cert_auth ca: ordinary chain verification in the handshake */
+    start_with_pki(&h, "cert_auth ca\ncert_refusal handshake\n", MTLS_LISTENER);
+    ck_assert_int_eq(mpub("device2", "mqttv5", NULL), 0);
+    ck_assert_int_ne(mpub("other", "mqttv5", NULL), 0);
+    ck_assert(ich_wait_log(&h, "tls failed peer=127.0.0.1 reason=\"TLS handshake "
+                               "failed",
+                           1, 5000));
+    ich_stop(&h);
+}
+END_TEST
+
 START_TEST(make_ca_option) {
     ich_t h;
     char cmd[1024], *a = NULL, *b = NULL;
@@ -487,6 +527,7 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, alpn_listener);
     tcase_add_test(tc, make_ca_option);
     tcase_add_test(tc, registry_decides);
+    tcase_add_test(tc, refusal_in_handshake);
     tcase_add_test(tc, https_listener_8443_style);
     tcase_add_test(tc, rsa_local_ca);
     tcase_add_test(tc, sni_required_directive);
