@@ -1,8 +1,8 @@
 #!/bin/sh
 # dev-device.sh [NAME] - make (once) a device certificate signed by the
 # local CA of `make run` (run/ca.pem, run/ca.key), register it ACTIVE in the
-# broker's registry, and print mosquitto commands that connect with it over
-# mutual TLS on 8883.
+# broker's registry with a thing of the same name attached, and print
+# mosquitto commands that connect with it over mutual TLS on 8883.
 set -eu
 cd "$(dirname "$0")/.."
 name=${1:-device-1}
@@ -19,7 +19,10 @@ if [ ! -f "$dir/$name.pem" ]; then
 fi
 # register it ACTIVE (cert_auth registry, as AWS); a running broker reloads
 # its registry on SIGHUP
+# and make a thing of the same name with the certificate attached, so the
+# connection (client ID = thing name) is associated with it
 if build/iotcored --register-cert "$dir/$name.pem" -c conf/iotcored.dev.conf >/dev/null 2>&1; then
+    build/iotcored --create-thing "$name" "$dir/$name.pem" -c conf/iotcored.dev.conf >/dev/null
     pkill -HUP -f "build/iotcored -c conf/iotcored.dev.conf" 2>/dev/null || true
 fi
 id=$(openssl x509 -in "$dir/$name.pem" -outform DER | sha256sum | cut -c1-64)

@@ -30,13 +30,15 @@ static void usage(FILE *f) {
             "                 (ACTIVE unless STATUS), print its ID, exit\n"
             "  --register-ca PEM  register an ACTIVE CA certificate with\n"
             "                 auto-registration (JITR), print its ID, exit\n"
+            "  --create-thing NAME [CERT_PEM]  create a thing, attach the\n"
+            "                 certificate to it, exit\n"
             "  --version      print the version and exit\n");
 }
 
 int main(int argc, char **argv) {
     const char *path = DEFAULT_CONFIG;
     bool is_test = false, is_dump = false, is_make_ca = false, is_ca = false;
-    const char *reg = NULL, *status = NULL;
+    const char *reg = NULL, *status = NULL, *thing = NULL;
     char err[1024];
     ic_config_t cfg;
     int i;
@@ -50,6 +52,10 @@ int main(int argc, char **argv) {
             is_dump = true;
         } else if (strcmp(argv[i], "--make-ca") == 0) {
             is_make_ca = true;
+        } else if (strcmp(argv[i], "--create-thing") == 0 && i + 1 < argc) {
+            thing = argv[++i];
+            if (i + 1 < argc && argv[i + 1][0] != '-')
+                status = argv[++i]; /* the certificate to attach */
         } else if ((strcmp(argv[i], "--register-cert") == 0 ||
                     strcmp(argv[i], "--register-ca") == 0) &&
                    i + 1 < argc) {
@@ -77,6 +83,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "iotcored: %s\n", err);
         ic_config_free(&cfg);
         return EX_CONFIG;
+    }
+    if (thing != NULL) {
+        int code = ic_admin_create_thing(&cfg, thing, status);
+        ic_config_free(&cfg);
+        return code;
     }
     if (reg != NULL) {
         int code = ic_admin_register(&cfg, reg, is_ca, status);

@@ -16,4 +16,10 @@
 int ic_admin_register(const ic_config_t *cfg, const char *path, bool is_ca,
                       const char *status);
 
+/* Create thing `name` (no type, no attributes; an existing one is kept)
+ * and, when cert_path is given, attach that certificate to it
+ * (non-exclusive). Prints the thing name. Returns a sysexits(3) code. */
+int ic_admin_create_thing(const ic_config_t *cfg, const char *name,
+                          const char *cert_path);
+
 #endif

@@ -313,6 +313,8 @@ START_TEST(registry_decides) {
     ich_write_conf(&h, body);
     snprintf(pem, sizeof(pem), "%s/device.pem", pki);
     register_cert(&h, "--register-cert", pem, NULL, NULL);
+    /* a thing named like the client ID, with the certificate attached */
+    register_cert(&h, "--create-thing", "device", pem, NULL);
     snprintf(pem, sizeof(pem), "%s/device2.pem", pki);
     register_cert(&h, "--register-cert", pem, "INACTIVE", NULL);
     snprintf(pem, sizeof(pem), "%s/expired.pem", pki);
@@ -321,6 +323,7 @@ START_TEST(registry_decides) {
     ck_assert(ich_wait_log(&h, "certificates=3", 1, 1000));
     snprintf(port_s, sizeof(port_s), "%d", ich_port(&h, "mqtt"));
     ck_assert_int_eq(mpub("device", "mqttv5", NULL), 0);
+    ck_assert(ich_wait_log(&h, "sni=localhost thing=device", 1, 5000));
     for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         ck_assert_int_ne(mpub(refused[i].dev, "mqttv5", &out), 0);
         ck_assert_ptr_nonnull(strstr(out, "Not authorized"));
