@@ -28,8 +28,10 @@ static void usage(FILE *f) {
             "                 data_dir if missing, print their paths, exit\n"
             "  --register-cert PEM [STATUS]  register a device certificate\n"
             "                 (ACTIVE unless STATUS), print its ID, exit\n"
-            "  --register-ca PEM  register an ACTIVE CA certificate with\n"
-            "                 auto-registration (JITR), print its ID, exit\n"
+            "  --register-ca PEM [VERIFICATION_PEM]  register an ACTIVE CA\n"
+            "                 certificate with auto-registration (JITR), print\n"
+            "                 its ID, exit\n"
+            "  --registration-code  print the CA registration code, exit\n"
             "  --create-thing NAME [CERT_PEM]  create a thing, attach the\n"
             "                 certificate to it, exit\n"
             "  --version      print the version and exit\n");
@@ -38,6 +40,7 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     const char *path = DEFAULT_CONFIG;
     bool is_test = false, is_dump = false, is_make_ca = false, is_ca = false;
+    bool is_reg_code = false;
     const char *reg = NULL, *status = NULL, *thing = NULL;
     char err[1024];
     ic_config_t cfg;
@@ -61,8 +64,10 @@ int main(int argc, char **argv) {
                    i + 1 < argc) {
             is_ca = strcmp(argv[i], "--register-ca") == 0;
             reg = argv[++i];
-            if (!is_ca && i + 1 < argc && argv[i + 1][0] != '-')
-                status = argv[++i];
+            if (i + 1 < argc && argv[i + 1][0] != '-')
+                status = argv[++i]; /* status, or the verification cert */
+        } else if (strcmp(argv[i], "--registration-code") == 0) {
+            is_reg_code = true;
         } else if (strcmp(argv[i], "--version") == 0 ||
                    strcmp(argv[i], "-v") == 0) {
             printf("iotcored %s\n", IC_VERSION);
@@ -84,8 +89,9 @@ int main(int argc, char **argv) {
         ic_config_free(&cfg);
         return EX_CONFIG;
     }
-    if (thing != NULL) {
-        int code = ic_admin_create_thing(&cfg, thing, status);
+    if (thing != NULL || is_reg_code) {
+        int code = thing ? ic_admin_create_thing(&cfg, thing, status)
+                         : ic_admin_registration_code(&cfg);
         ic_config_free(&cfg);
         return code;
     }

@@ -65,6 +65,15 @@ int ic_registry_add_cert(ic_registry_t *r, const char *pem, ic_cert_status_t st,
 int ic_registry_add_ca(ic_registry_t *r, const char *pem, bool is_active,
                        bool auto_registration, int64_t now_ms, char id_out[65],
                        char *why, size_t whylen);
+/* The account's registration code (AWS GetRegistrationCode; 64 lowercase
+ * hex, made once and kept in the store). */
+const char *ic_registry_registration_code(ic_registry_t *r);
+/* AWS RegisterCACertificate in DEFAULT mode: the verification certificate
+ * must have the registration code as its subject CN and be signed by the
+ * CA's key (proof of possession). IC_EINVAL with why otherwise. */
+int ic_registry_check_verification(ic_registry_t *r, const char *ca_pem,
+                                   const char *verification_pem, char *why,
+                                   size_t whylen);
 /* 0 or IC_ENOTFOUND. */
 int ic_registry_set_status(ic_registry_t *r, const char *cert_id,
                            ic_cert_status_t st, int64_t now_ms);

@@ -114,14 +114,34 @@ int ic_admin_create_thing(const ic_config_t *cfg, const char *name,
     return code;
 }
 
+int ic_admin_registration_code(const ic_config_t *cfg) {
+    uv_loop_t loop;
+    ic_db_t *db;
+    ic_registry_t *r;
+    int code = open_store(cfg, &loop, &db);
+    if (code != EX_OK)
+        return code;
+    r = ic_registry_new(db);
+    printf("%s\n", ic_registry_registration_code(r));
+    close_store(&loop, db);
+    ic_registry_free(r);
+    return EX_OK;
+}
+
 int ic_admin_register(const ic_config_t *cfg, const char *path, bool is_ca,
-                      const char *status) {
+                      const char *arg) {
     uv_loop_t loop;
     ic_db_t *db;
     ic_registry_t *r;
     char err[512] = "", id[65] = "";
-    char *pem = read_all(path);
+    char *pem = read_all(path), *verif = NULL;
+    const char *status = is_ca ? NULL : arg;
     int st = ic_cert_status_parse(status ? status : "ACTIVE"), rc, code;
+    if (is_ca && arg && (verif = read_all(arg)) == NULL) {
+        fprintf(stderr, "iotcored: %s: cannot read\n", arg);
+        free(pem);
+        return EX_NOINPUT;
+    }
     if (pem == NULL) {
         fprintf(stderr, "iotcored: %s: cannot read\n", path);
         return EX_NOINPUT;
@@ -137,6 +157,8 @@ int ic_admin_register(const ic_config_t *cfg, const char *path, bool is_ca,
     }
     r = ic_registry_new(db);
     rc = ic_registry_load(r);
+    if (rc == 0 && verif)
+        rc = ic_registry_check_verification(r, pem, verif, err, sizeof(err));
     if (rc == 0 && is_ca)
         rc = ic_registry_add_ca(r, pem, true, true, ic_clock_wall_ms(), id, err,
                                 sizeof(err));
@@ -152,5 +174,6 @@ int ic_admin_register(const ic_config_t *cfg, const char *path, bool is_ca,
     close_store(&loop, db);
     ic_registry_free(r);
     free(pem);
+    free(verif);
     return code;
 }

@@ -13,10 +13,12 @@
 #include "iotcored/certs.h"
 #include "iotcored/error.h"
 #include "iotcored/map.h"
+#include "iotcored/meta.h"
 #include "iotcored/str.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -38,6 +40,7 @@ typedef struct ca_s {
 
 struct ic_registry_s {
     ic_db_t *db;
+    char reg_code[65];  /* "" until first asked */
     ic_map_t certs; /* id -> cert_t* */
     ic_map_t cas;   /* id -> ca_t* */
 };
@@ -361,4 +364,49 @@ void ic_registry_authenticate(ic_registry_t *r, const uint8_t *der, size_t len,
 void ic_registry_check(ic_registry_t *r, const uint8_t *der, size_t len,
                        int64_t now_ms, ic_auth_result_t *out) {
     decide(r, der, len, now_ms, false, out);
+}
+
+const char *ic_registry_registration_code(ic_registry_t *r) {
+    unsigned char b[32];
+    size_t i;
+    if (r->reg_code[0])
+        return r->reg_code;
+    if (r->db)
+        ic_meta_get_text(r->db, "registration_code", r->reg_code,
+                         sizeof(r->reg_code));
+    if (strlen(r->reg_code) != 64) {
+        RAND_bytes(b, sizeof(b));
+        for (i = 0; i < sizeof(b); i++)
+            snprintf(r->reg_code + 2 * i, 3, "%02x", b[i]);
+        if (r->db)
+            ic_meta_set(r->db, "registration_code", r->reg_code, NULL, NULL);
+    }
+    return r->reg_code;
+}
+
+int ic_registry_check_verification(ic_registry_t *r, const char *ca_pem,
+                                   const char *verification_pem, char *why,
+                                   size_t whylen) {
+    X509 *ca = parse_pem(ca_pem), *v = parse_pem(verification_pem);
+    char cn[256] = "";
+    int rc = 0;
+    if (ca == NULL || v == NULL) {
+        snprintf(why, whylen, "not a PEM certificate");
+        rc = IC_EINVAL;
+    } else {
+        X509_NAME_get_text_by_NID(X509_get_subject_name(v), NID_commonName, cn,
+                                  sizeof(cn));
+        if (strcmp(cn, ic_registry_registration_code(r)) != 0) {
+            snprintf(why, whylen,
+                     "the verification certificate's CN is not the registration code");
+            rc = IC_EINVAL;
+        } else if (X509_verify(v, X509_get0_pubkey(ca)) != 1) {
+            snprintf(why, whylen,
+                     "the verification certificate is not signed by the CA");
+            rc = IC_EINVAL;
+        }
+    }
+    X509_free(ca);
+    X509_free(v);
+    return rc;
 }

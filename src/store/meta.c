@@ -6,6 +6,7 @@
 
 #include "iotcored/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,25 @@ int ic_meta_get_int(ic_db_t *db, const char *key, int64_t dflt, int64_t *out) {
     *out = dflt;
     return ic_db_query(db, "SELECT value FROM meta WHERE key = ?1", &v, 1,
                        read_int, out);
+}
+
+typedef struct text_s {
+    char *out;
+    size_t cap;
+} text_t;
+
+static int read_text(const ic_db_row_t *row, void *data) {
+    text_t *t = data;
+    snprintf(t->out, t->cap, "%s", ic_db_row_text(row, 0));
+    return 0;
+}
+
+int ic_meta_get_text(ic_db_t *db, const char *key, char *out, size_t cap) {
+    ic_db_val_t v = IC_DB_TEXTV(key, strlen(key));
+    text_t t = {out, cap};
+    out[0] = '\0';
+    return ic_db_query(db, "SELECT value FROM meta WHERE key = ?1", &v, 1,
+                       read_text, &t);
 }
 
 int ic_meta_set(ic_db_t *db, const char *key, const char *value,

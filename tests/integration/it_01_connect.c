@@ -424,6 +424,48 @@ START_TEST(refusal_in_handshake) {
 }
 END_TEST
 
+/* RegisterCACertificate's proof of possession, from the command line. */
+START_TEST(ca_registration_code) {
+    ich_t h;
+    char code[65], cmd[2048], *out = NULL;
+    const char *gc[] = {IC_BUILDDIR "/iotcored", "-c", NULL, "--registration-code", NULL};
+    const char *sh[] = {"sh", "-c", cmd, NULL};
+    ich_init(&h);
+    make_pki(&h, "pki");
+    ich_write_conf(&h, MTLS_LISTENER);
+    gc[2] = h.conf;
+    ck_assert_int_eq(ich_run(gc, NULL, 10000, &out), 0);
+    ck_assert_int_eq((int)strlen(out), 65);
+    memcpy(code, out, 64);
+    code[64] = '\0';
+    free(out);
+    ck_assert_int_eq(ich_run(gc, NULL, 10000, &out), 0); /* kept */
+    ck_assert(strncmp(out, code, 64) == 0);
+    free(out);
+    /* verification certificates: CN = code, signed by the CA (inter) or not */
+    snprintf(cmd, sizeof(cmd),
+             "set -e; cd %s; for s in inter otherca; do openssl genpkey -algorithm EC "
+             "-pkeyopt ec_paramgen_curve:P-256 -out v-$s.key 2>/dev/null; openssl req "
+             "-new -key v-$s.key -subj /CN=%s -out v.csr; openssl x509 -req -in v.csr "
+             "-CA $s.pem -CAkey $s.key -CAcreateserial -days 1 -out v-$s.pem "
+             "2>/dev/null; done",
+             pki, code);
+    ck_assert_int_eq(ich_run(sh, NULL, 20000, NULL), 0);
+    snprintf(cmd, sizeof(cmd),
+             "%s -c %s --register-ca %s/inter.pem %s/v-otherca.pem",
+             IC_BUILDDIR "/iotcored", h.conf, pki, pki);
+    ck_assert_int_eq(ich_run(sh, NULL, 10000, &out), 65); /* EX_DATAERR */
+    ck_assert_ptr_nonnull(strstr(out, "the verification certificate is not signed by the CA"));
+    free(out);
+    snprintf(cmd, sizeof(cmd), "%s -c %s --register-ca %s/inter.pem %s/v-inter.pem",
+             IC_BUILDDIR "/iotcored", h.conf, pki, pki);
+    ck_assert_int_eq(ich_run(sh, NULL, 10000, &out), 0);
+    ck_assert_int_eq((int)strlen(out), 65);
+    free(out);
+    ich_cleanup(&h);
+}
+END_TEST
+
 START_TEST(make_ca_option) {
     ich_t h;
     char cmd[1024], *a = NULL, *b = NULL;
@@ -531,6 +573,7 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, make_ca_option);
     tcase_add_test(tc, registry_decides);
     tcase_add_test(tc, refusal_in_handshake);
+    tcase_add_test(tc, ca_registration_code);
     tcase_add_test(tc, https_listener_8443_style);
     tcase_add_test(tc, rsa_local_ca);
     tcase_add_test(tc, sni_required_directive);

@@ -97,10 +97,60 @@ START_TEST(rules) {
 }
 END_TEST
 
+START_TEST(registration_code_proof) {
+    char dir[] = "/tmp/ic_reg2_XXXXXX", other[] = "/tmp/ic_reg3_XXXXXX", cmd[512];
+    char err[256], why[256];
+    ic_pki_paths_t p, q;
+    ic_registry_t *r = ic_registry_new(NULL);
+    const char *code = ic_registry_registration_code(r);
+    char *ca, *verif;
+    ck_assert_int_eq((int)strlen(code), 64);
+    ck_assert_str_eq(code, ic_registry_registration_code(r)); /* stable */
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_ptr_nonnull(mkdtemp(other));
+    ck_assert_int_eq(ic_pki_ensure(dir, "ep", false, err, sizeof(err)), 0);
+    ck_assert_int_eq(ic_pki_ensure(other, "ep", false, err, sizeof(err)), 0);
+    ic_pki_paths(dir, &p);
+    ic_pki_paths(other, &q);
+    /* a verification certificate: CN = the code, signed by the CA key */
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+             "-out v.key 2>/dev/null && openssl req -new -key v.key -subj /CN=%s "
+             "-out v.csr && openssl x509 -req -in v.csr -CA ca.pem -CAkey ca.key "
+             "-CAcreateserial -days 1 -out v.pem 2>/dev/null",
+             dir, code);
+    ck_assert_int_eq(system(cmd), 0);
+    ca = slurp(p.ca_cert);
+    snprintf(cmd, sizeof(cmd), "%s/v.pem", dir);
+    verif = slurp(cmd);
+    ck_assert_int_eq(ic_registry_check_verification(r, ca, verif, why, sizeof(why)), 0);
+    free(ca);
+    /* another CA did not sign it */
+    ca = slurp(q.ca_cert);
+    ck_assert_int_eq(ic_registry_check_verification(r, ca, verif, why, sizeof(why)),
+                     IC_EINVAL);
+    ck_assert_str_eq(why, "the verification certificate is not signed by the CA");
+    free(ca);
+    /* a leaf whose CN is not the code */
+    ca = slurp(p.ca_cert);
+    free(verif);
+    verif = slurp(p.cert);
+    ck_assert_int_eq(ic_registry_check_verification(r, ca, verif, why, sizeof(why)),
+                     IC_EINVAL);
+    ck_assert_str_eq(why, "the verification certificate's CN is not the registration code");
+    free(ca);
+    free(verif);
+    ic_registry_free(r);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, other);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *ic_registry_suite(void) {
     Suite *s = suite_create("registry");
     TCase *tc = tcase_create("certificates");
     tcase_add_test(tc, rules);
+    tcase_add_test(tc, registration_code_proof);
     suite_add_tcase(s, tc);
     return s;
 }
