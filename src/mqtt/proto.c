@@ -61,6 +61,16 @@ enum {
 
 typedef enum { ST_CONNECT, ST_ACTIVE, ST_CLOSING } state_t;
 
+/* Kept apart and freed once CONNECT is decided, so an idle connection
+ * pays only for its principal. */
+typedef struct tls_peer_s {
+    bool is_trusted;           /* chains to tls_ca (cert_auth ca) */
+    char why[160];             /* why not */
+    char sni[128];
+    uint8_t *der;              /* the certificate, for the registry */
+    size_t der_len;
+} tls_peer_t;
+
 typedef struct alias_s {
     char *topic; /* owned */
     uint16_t len;
@@ -90,13 +100,9 @@ struct ic_proto_s {
     const char *close_reason;  /* why the connection ended (log) */
     char peer[64];
     bool needs_cert;           /* mutual TLS listener */
-    bool is_cert_trusted;
-    char cert_id[65];          /* principal: certificate ID, "" = none */
-    char cert_why[160];        /* why the certificate is not trusted */
-    uint8_t *cert_der;         /* until the CONNECT decision */
-    size_t cert_der_len;
-    char sni[128];
-    char thing[129];           /* thing the connection is associated with */
+    tls_peer_t *tls;           /* what TLS said, until CONNECT is decided */
+    char *principal;           /* certificate ID, NULL = none */
+    char *thing;               /* associated thing, NULL = none */
 };
 
 static const ic_session_sink_t sink;
@@ -199,16 +205,26 @@ void ic_proto_require_peer(ic_proto_t *pr, bool required) {
     pr->needs_cert = required;
 }
 
+static void forget_tls_peer(ic_proto_t *pr) {
+    if (pr->tls == NULL)
+        return;
+    free(pr->tls->der);
+    free(pr->tls);
+    pr->tls = NULL;
+}
+
 void ic_proto_set_peer(ic_proto_t *pr, const char *cert_id, bool is_trusted,
                        const char *why, const char *sni, const uint8_t *der,
                        size_t der_len) {
-    free(pr->cert_der);
-    pr->cert_der = der ? ic_xmemdup(der, der_len) : NULL;
-    pr->cert_der_len = der ? der_len : 0;
-    ic_strlcpy(pr->cert_id, cert_id, sizeof(pr->cert_id));
-    ic_strlcpy(pr->cert_why, why, sizeof(pr->cert_why));
-    ic_strlcpy(pr->sni, sni, sizeof(pr->sni));
-    pr->is_cert_trusted = is_trusted;
+    forget_tls_peer(pr);
+    pr->tls = ic_xcalloc(1, sizeof(*pr->tls));
+    pr->tls->der = der ? ic_xmemdup(der, der_len) : NULL;
+    pr->tls->der_len = der ? der_len : 0;
+    ic_strlcpy(pr->tls->why, why, sizeof(pr->tls->why));
+    ic_strlcpy(pr->tls->sni, sni, sizeof(pr->tls->sni));
+    pr->tls->is_trusted = is_trusted;
+    free(pr->principal);
+    pr->principal = cert_id[0] ? ic_xstrdup(cert_id) : NULL;
 }
 
 const char *ic_proto_peer(const ic_proto_t *pr) {
@@ -294,7 +310,9 @@ void ic_proto_closed(ic_proto_t *pr) {
         pr->next->prev = pr->prev;
     env->n_live--;
     free_aliases(pr);
-    free(pr->cert_der);
+    forget_tls_peer(pr);
+    free(pr->principal);
+    free(pr->thing);
     free(pr);
 }
 
@@ -442,16 +460,14 @@ static void publish_jitr(ic_proto_t *pr, const ic_auth_result_t *a) {
  * CONNACK 0x87, MQTT 3.1.1 a close (4.6 [REC]). */
 static int authenticate(ic_proto_t *pr, const ic_connect_t *c) {
     ic_auth_result_t a;
-    if (pr->cert_der == NULL) {
+    if (pr->tls == NULL || pr->tls->der == NULL) {
         memset(&a, 0, sizeof(a));
         ic_strlcpy(a.why, "no client certificate", sizeof(a.why));
         a.verdict = IC_AUTH_REFUSED;
     } else {
-        ic_registry_authenticate(pr->env->registry, pr->cert_der,
-                                 pr->cert_der_len, ic_clock_wall_ms(), &a);
+        ic_registry_authenticate(pr->env->registry, pr->tls->der,
+                                 pr->tls->der_len, ic_clock_wall_ms(), &a);
     }
-    free(pr->cert_der);
-    pr->cert_der = NULL;
     if (a.verdict == IC_AUTH_OK)
         return 0;
     ic_log_info("connect refused", "peer=%s client_id=%.*s cert_id=%s reason=\"%s\"",
@@ -486,15 +502,15 @@ static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c) {
     ic_packet_t pkt;
     ic_connack_t *ack = &pkt.u.connack;
 
-    free(pr->cert_der); /* only the registry decision needed it */
-    pr->cert_der = NULL;
-    if (pr->needs_cert && !env->cert_auth_registry && !pr->is_cert_trusted) {
+    if (pr->needs_cert && !env->cert_auth_registry &&
+        (pr->tls == NULL || !pr->tls->is_trusted)) {
         /* aws-iot-auth.md 4.6 [REC]: the handshake completed; refuse at
          * CONNECT - MQTT 5 CONNACK 0x87, MQTT 3.1.1 a close. */
         ic_log_info("connect refused",
                     "peer=%s client_id=%.*s cert_id=%s reason=\"%s\"", pr->peer,
-                    (int)id_len, id, pr->cert_id[0] ? pr->cert_id : "-",
-                    pr->cert_why[0] ? pr->cert_why : "no client certificate");
+                    (int)id_len, id, pr->principal ? pr->principal : "-",
+                    pr->tls && pr->tls->why[0] ? pr->tls->why
+                                               : "no client certificate");
         if (pr->version == IC_MQTT_V5)
             return refuse_quietly(pr, RC_NOT_AUTHORIZED, 0, "AUTH_ERROR");
         begin_close(pr, "AUTH_ERROR");
@@ -606,20 +622,23 @@ static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c) {
     pr->state = ST_ACTIVE;
     send_packet(pr, &pkt);
     ic_session_attach(s, pr, &sink, window);
-    if (pr->cert_id[0] && env->things) {
+    if (pr->principal && env->things) {
         /* aws-iot-auth.md 4.7: the client ID names a thing the
          * certificate is attached to */
         const char *thing =
-            ic_things_connection_thing(env->things, pr->cert_id, s->client_id);
-        ic_strlcpy(pr->thing, thing ? thing : "", sizeof(pr->thing));
+            ic_things_connection_thing(env->things, pr->principal, s->client_id);
+        free(pr->thing);
+        pr->thing = thing ? ic_xstrdup(thing) : NULL;
     }
     ic_log_info("client connected",
                 "client_id=%s peer=%s version=%s keepalive=%u clean=%d "
                 "session_present=%d expiry=%u cert_id=%s sni=%s thing=%s",
                 s->client_id, pr->peer, c->version == IC_MQTT_V5 ? "5" : "3.1.1",
                 pr->keepalive_s, c->clean_start, present, expiry,
-                pr->cert_id[0] ? pr->cert_id : "-", pr->sni[0] ? pr->sni : "-",
-                pr->thing[0] ? pr->thing : "-");
+                pr->principal ? pr->principal : "-",
+                pr->tls && pr->tls->sni[0] ? pr->tls->sni : "-",
+                pr->thing ? pr->thing : "-");
+    forget_tls_peer(pr);
     if (present)
         ic_session_resume(s, ic_clock_wall_ms());
     return 0;
