@@ -104,6 +104,15 @@ static int mkdir_p(const char *path) {
     return 0;
 }
 
+/* The boot counter is committed (the store's writes are asynchronous):
+ * from here on a crash cannot lose it - the observable point tests use. */
+static void on_boot_recorded(int rc, void *data) {
+    ic_broker_t *b = data;
+    if (rc == 0)
+        ic_log_info("store boot recorded", "boot=%llu",
+                    (unsigned long long)b->boot_count);
+}
+
 static int store_start(ic_broker_t *b, char *err, size_t errlen) {
     char path[4096], boots[32];
     int64_t n = 0;
@@ -129,7 +138,7 @@ static int store_start(ic_broker_t *b, char *err, size_t errlen) {
     }
     b->boot_count = (uint64_t)n + 1;
     snprintf(boots, sizeof(boots), "%llu", (unsigned long long)b->boot_count);
-    ic_meta_set(b->db, "boot_count", boots, NULL, NULL);
+    ic_meta_set(b->db, "boot_count", boots, on_boot_recorded, b);
     ic_log_info("store open", "path=%s schema=%d boot=%s sync=%s", path,
                 ic_db_schema_version(b->db), boots,
                 b->cfg->persistence_sync == IC_SYNC_FULL ? "full" : "normal");
