@@ -4,7 +4,7 @@
 set -eu
 
 BUILD_PKGS="build-essential pkg-config libuv1-dev libssl-dev libcjson-dev libsqlite3-dev check node-llhttp"
-TEST_PKGS="mosquitto-clients python3-paho-mqtt openssl curl mandoc"
+TEST_PKGS="mosquitto-clients python3-paho-mqtt openssl curl mandoc awscli"
 # node and npm (MQTT.js, AWS IoT Device SDK for JS): Debian's, unless a
 # node is already installed.
 command -v npm >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS nodejs npm"

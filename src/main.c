@@ -8,10 +8,12 @@
 #include "iotcored/broker.h"
 #include "iotcored/buf.h"
 #include "iotcored/config.h"
+#include "iotcored/control.h"
 #include "iotcored/pki.h"
 #include "iotcored/version.h"
 
 #include <signal.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -34,6 +36,7 @@ static void usage(FILE *f) {
             "  --registration-code  print the CA registration code, exit\n"
             "  --create-thing NAME [CERT_PEM]  create a thing, attach the\n"
             "                 certificate to it, exit\n"
+            "  --routes       print the control-plane routes and exit\n"
             "  --version      print the version and exit\n");
 }
 
@@ -53,6 +56,9 @@ int main(int argc, char **argv) {
             is_test = true;
         } else if (strcmp(argv[i], "--dump-config") == 0) {
             is_dump = true;
+        } else if (strcmp(argv[i], "--routes") == 0) {
+            ic_control_print_routes();
+            return 0;
         } else if (strcmp(argv[i], "--make-ca") == 0) {
             is_make_ca = true;
         } else if (strcmp(argv[i], "--create-thing") == 0 && i + 1 < argc) {

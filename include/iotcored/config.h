@@ -35,7 +35,14 @@ typedef enum {
     IC_CFG_ENUM,     /* int index into enum_names */
     IC_CFG_INCLUDE,  /* `include PATH`: parser keyword, no storage */
     IC_CFG_BLOCK,    /* `listener NAME`: parser keyword, opens a scope */
+    IC_CFG_PAIRS,    /* ic_cfg_pairs_t: `directive A B`, repeatable; each
+                        line appends one pair */
 } ic_cfg_type_t;
+
+typedef struct ic_cfg_pairs_s {
+    char **v;   /* owned: v[2i] and v[2i+1] are pair i */
+    size_t n;   /* pairs */
+} ic_cfg_pairs_t;
 
 typedef struct ic_directive_s {
     const char *name;
@@ -61,8 +68,10 @@ typedef enum { IC_SYNC_NORMAL = 0, IC_SYNC_FULL = 1 } ic_sync_mode_t;
 typedef enum {
     IC_PROTO_MQTT = 0,
     IC_PROTO_ALPN = 1,
-    IC_PROTO_HTTPS = 2
+    IC_PROTO_HTTPS = 2,
+    IC_PROTO_CONTROL = 3  /* the AWS IoT control-plane API (HTTP) */
 } ic_listener_protocol_t;
+typedef enum { IC_CONTROL_AUTH_SIGV4 = 0, IC_CONTROL_AUTH_NONE = 1 } ic_control_auth_t;
 typedef enum { IC_KEY_ECDSA = 0, IC_KEY_RSA = 1 } ic_key_type_t;
 typedef enum { IC_CERT_AUTH_REGISTRY = 0, IC_CERT_AUTH_CA = 1 } ic_cert_auth_t;
 
@@ -114,6 +123,14 @@ typedef struct ic_config_s {
     int qos2_subscribe;        /* ic_qos2_sub_t */
     int max_retained_messages; /* 0 = no limit */
     int max_connections;       /* concurrent client connections, 0 = no limit */
+
+    /* Control plane and HTTP */
+    ic_cfg_pairs_t credentials; /* SigV4 access key ID -> secret */
+    int control_auth;          /* ic_control_auth_t */
+    char *seed;                /* JSON seed file applied at start, "" = none */
+    int64_t http_max_body_size;   /* bytes of an HTTP request body */
+    int64_t http_max_header_size; /* bytes of request line + headers */
+    int64_t http_idle_timeout;    /* ms a keep-alive connection may idle */
 
     ic_listener_conf_t *listeners; /* owned array */
     size_t n_listeners;

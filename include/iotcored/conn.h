@@ -12,6 +12,7 @@
 
 #include "iotcored/config.h"
 #include "iotcored/ctx.h"
+#include "iotcored/http.h"
 #include "iotcored/proto.h"
 #include "iotcored/tls.h"
 
@@ -32,5 +33,13 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
 void ic_conns_stop(ic_conns_t *cs, ic_done_cb cb, void *data);
 void ic_conns_free(ic_conns_t *cs);
 size_t ic_conns_count(const ic_conns_t *cs);
+/* The HTTP service answering connections of listeners with this protocol
+ * (ic_listener_protocol_t), borrowed; NULL = the 501 placeholder. */
+void ic_conns_set_http(ic_conns_t *cs, int protocol,
+                       const ic_http_service_t *svc);
+/* Limits for every HTTP connection (lim copied); applies to connections
+ * made afterwards; idle_ms closes idle HTTP connections. */
+void ic_conns_set_http_limits(ic_conns_t *cs, const ic_http_limits_t *lim,
+                              uint64_t idle_ms);
 
 #endif

@@ -18,6 +18,7 @@ struct ic_listeners_s;
 struct ic_cron_s;
 struct ic_mqtt_s;
 struct ic_conns_s;
+struct ic_control_s;
 
 typedef void (*ic_done_cb)(void *data);
 
@@ -30,6 +31,7 @@ typedef struct ic_broker_s {
     struct ic_cron_s *cron;          /* periodic tasks */
     struct ic_mqtt_s *mqtt;          /* MQTT engine (router, sessions) */
     struct ic_conns_s *conns;        /* client connections */
+    struct ic_control_s *control;    /* control-plane API */
     uint64_t boot_count;             /* starts recorded in the store */
 } ic_broker_t;
 

@@ -23,4 +23,19 @@ void ic_pki_paths(const char *dir, ic_pki_paths_t *out);
 int ic_pki_ensure(const char *dir, const char *endpoint, bool use_rsa,
                   char *err, size_t errlen);
 
+/* A device certificate signed by the local CA in dir (AWS
+ * CreateKeysAndCertificate / CreateCertificateFromCsr). */
+typedef struct ic_pki_issued_s {
+    char *cert_pem;  /* owned */
+    char *key_pem;   /* owned; NULL when issued from a CSR */
+    char *pub_pem;   /* owned; NULL when issued from a CSR */
+} ic_pki_issued_t;
+
+/* csr_pem NULL: make an RSA 2048 key pair (as AWS does) and certify it;
+ * otherwise certify the CSR's key (its signature is checked). Returns 0,
+ * IC_EINVAL (bad CSR) or IC_EIO, with a reason in err. */
+int ic_pki_issue(const char *dir, const char *csr_pem, ic_pki_issued_t *out,
+                 char *err, size_t errlen);
+void ic_pki_issued_free(ic_pki_issued_t *x);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "iotcored/map.h"
 #include "iotcored/msg.h"
+#include "iotcored/policies.h"
 #include "iotcored/profile.h"
 #include "iotcored/registry.h"
 #include "iotcored/things.h"
@@ -57,6 +58,7 @@ typedef struct ic_proto_env_s {
     ic_buf_t scratch;         /* control packet encoding, reused */
     ic_registry_t *registry;  /* certificate registry */
     ic_things_t *things;      /* thing registry */
+    ic_policies_t *policies;  /* IoT policies and their attachments */
     bool cert_auth_registry;  /* cert_auth registry (else: chain to tls_ca) */
     const char *account_id;   /* borrowed from the config */
     uint64_t n_assigned;      /* assigned client IDs handed out */
@@ -93,5 +95,10 @@ void ic_proto_sweep(ic_proto_env_t *env, uint64_t now_mono_ms,
                     int64_t now_wall_ms);
 /* Server stopping: MQTT 5 clients get DISCONNECT 0x8B; all are closed. */
 void ic_proto_shutdown_all(ic_proto_env_t *env);
+/* A certificate stopped being ACTIVE (or was deleted): close every live
+ * connection authenticated with it (MQTT 5: DISCONNECT 0x87 first).
+ * Returns how many. */
+size_t ic_proto_disconnect_principal(ic_proto_env_t *env, const char *principal,
+                                     const char *why);
 
 #endif

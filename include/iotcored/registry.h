@@ -90,4 +90,40 @@ void ic_registry_authenticate(ic_registry_t *r, const uint8_t *der, size_t len,
 void ic_registry_check(ic_registry_t *r, const uint8_t *der, size_t len,
                        int64_t now_ms, ic_auth_result_t *out);
 
+/* ---- for the control plane ---------------------------------------------- */
+
+/* Borrowed views, valid until the next change to the registry. */
+typedef struct ic_cert_info_s {
+    const char *id;
+    const char *pem;
+    int status;          /* ic_cert_status_t */
+    const char *ca_id;   /* "" if none */
+    int64_t created_ms, updated_ms, not_before_ms, not_after_ms;
+} ic_cert_info_t;
+
+typedef struct ic_ca_info_s {
+    const char *id;
+    const char *pem;
+    bool is_active;
+    bool auto_registration;
+    int64_t created_ms, updated_ms, not_before_ms, not_after_ms;
+} ic_ca_info_t;
+
+bool ic_registry_get(const ic_registry_t *r, const char *id, ic_cert_info_t *out);
+/* Every certificate (unordered) into out, up to cap; returns the total. */
+size_t ic_registry_list(const ic_registry_t *r, ic_cert_info_t *out, size_t cap);
+/* 0 or IC_ENOTFOUND. The caller checks AWS's preconditions first. */
+int ic_registry_delete(ic_registry_t *r, const char *id);
+bool ic_registry_get_ca(const ic_registry_t *r, const char *id, ic_ca_info_t *out);
+size_t ic_registry_list_cas(const ic_registry_t *r, ic_ca_info_t *out, size_t cap);
+/* is_active / auto_registration: 1, 0, or -1 = unchanged. */
+int ic_registry_update_ca(ic_registry_t *r, const char *id, int is_active,
+                          int auto_registration, int64_t now_ms);
+int ic_registry_delete_ca(ic_registry_t *r, const char *id);
+size_t ic_registry_count_by_ca(const ic_registry_t *r, const char *ca_id);
+/* The registered CA whose key signed pem (its ID into ca_id), if any. */
+bool ic_registry_find_issuer(ic_registry_t *r, const char *pem, char ca_id[65]);
+/* The certificate ID of a PEM certificate; IC_EINVAL if unreadable. */
+int ic_registry_cert_id_of_pem(const char *pem, char id_out[65]);
+
 #endif

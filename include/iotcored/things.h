@@ -98,4 +98,51 @@ const char *ic_things_connection_thing(const ic_things_t *t,
                                        const char *principal,
                                        const char *client_id);
 
+/* ---- for the control plane ---------------------------------------------- */
+
+/* Borrowed views, valid until the next change. */
+typedef struct ic_thing_type_s {
+    const char *name, *id, *description;
+    const char *props_json;   /* thingTypeProperties as given, "{}" if none */
+    bool is_deprecated;
+    int64_t deprecated_ms, created_ms;
+} ic_thing_type_t;
+
+typedef struct ic_thing_group_s {
+    const char *name, *id;
+    const char *parent;       /* NULL for a root group */
+    const char *props_json;   /* thingGroupProperties as given, "{}" */
+    int64_t version, created_ms;
+} ic_thing_group_t;
+
+int ic_things_create_type_ex(ic_things_t *t, const char *name,
+                             const char *description, const char *props_json,
+                             int64_t now_ms, char *why, size_t whylen);
+int ic_things_deprecate_type_at(ic_things_t *t, const char *name, bool undo,
+                                int64_t now_ms);
+int ic_things_create_group_ex(ic_things_t *t, const char *name,
+                              const char *parent, const char *props_json,
+                              int64_t now_ms, char *why, size_t whylen);
+/* 0, IC_ENOTFOUND, IC_ECONFLICT (version). */
+int ic_things_update_group(ic_things_t *t, const char *name,
+                           const char *props_json, int64_t expected_version,
+                           int64_t *new_version);
+/* A missing group succeeds (AWS); one with child groups is IC_EPROTO;
+ * version mismatch IC_ECONFLICT. Memberships go with it. */
+int ic_things_delete_group(ic_things_t *t, const char *name,
+                           int64_t expected_version, char *why, size_t whylen);
+bool ic_things_get_type(const ic_things_t *t, const char *name,
+                        ic_thing_type_t *out);
+bool ic_things_get_group(const ic_things_t *t, const char *name,
+                         ic_thing_group_t *out);
+/* Names (borrowed), sorted ascending, up to cap; return the total. */
+size_t ic_things_list(const ic_things_t *t, const char **out, size_t cap);
+size_t ic_things_list_types(const ic_things_t *t, const char **out, size_t cap);
+size_t ic_things_list_groups(const ic_things_t *t, const char **out, size_t cap);
+size_t ic_things_members(const ic_things_t *t, const char *group,
+                         const char **out, size_t cap);
+/* Principals (certificate IDs) attached to thing; exclusive may be NULL. */
+size_t ic_things_principals_of(const ic_things_t *t, const char *thing,
+                               const char **out, bool *exclusive, size_t cap);
+
 #endif

@@ -174,6 +174,7 @@ static int set_value(const ic_directive_t *d, void *base, const char *v,
         return IC_EINVAL;
     case IC_CFG_INCLUDE:
     case IC_CFG_BLOCK:
+    case IC_CFG_PAIRS:
         break;
     }
     snprintf(why, whylen, "cannot be set");
@@ -196,10 +197,25 @@ static void apply_defaults(ic_cfg_scope_t scope, void *base) {
     }
 }
 
+static void add_pair(ic_cfg_pairs_t *p, const char *a, const char *b) {
+    p->v = ic_xrealloc(p->v, (p->n + 1) * 2 * sizeof(char *));
+    p->v[2 * p->n] = ic_xstrdup(a);
+    p->v[2 * p->n + 1] = ic_xstrdup(b);
+    p->n++;
+}
+
 static void free_fields(ic_cfg_scope_t scope, void *base) {
-    size_t n, i;
+    size_t n, i, j;
     const ic_directive_t *d = ic_config_directives(&n);
     for (i = 0; i < n; i++) {
+        if (d[i].scope == scope && d[i].type == IC_CFG_PAIRS) {
+            ic_cfg_pairs_t *p = field(&d[i], base);
+            for (j = 0; j < 2 * p->n; j++)
+                free(p->v[j]);
+            free(p->v);
+            p->v = NULL;
+            p->n = 0;
+        }
         if (d[i].scope == scope &&
             (d[i].type == IC_CFG_STRING || d[i].type == IC_CFG_PATH)) {
             char **slot = field(&d[i], base);
@@ -380,6 +396,15 @@ static int parse_line(parse_t *ps, char *text, const char *file, int line) {
     d = ic_config_find(tok[0]);
     if (d == NULL)
         return fail(ps, file, line, "unknown directive '%s'", tok[0]);
+    if (d->type == IC_CFG_PAIRS) {
+        if (n != 3)
+            return fail(ps, file, line, "%s: expects two values, got %d",
+                        d->name, n - 1);
+        add_pair(field(d, d->scope == IC_CFG_LISTENER ? (void *)ps->cur
+                                                      : (void *)ps->cfg),
+                 tok[1], tok[2]);
+        return 0;
+    }
     if (n != 2)
         return fail(ps, file, line, "%s: expects exactly one value, got %d",
                     d->name, n - 1);
@@ -434,7 +459,8 @@ static int finish(parse_t *ps, const char *file) {
         return fail(ps, file, 0, "no listener block defined");
     for (i = 0; i < cfg->n_listeners; i++) {
         const ic_listener_conf_t *l = &cfg->listeners[i];
-        if (l->protocol != IC_PROTO_MQTT && l->tls == 0)
+        if ((l->protocol == IC_PROTO_ALPN || l->protocol == IC_PROTO_HTTPS) &&
+            l->tls == 0)
             return fail(ps, l->loc.file, l->loc.line,
                         "listener %s: protocol %s needs TLS (tls on or mutual)",
                         l->name, l->protocol == IC_PROTO_ALPN ? "alpn" : "https");
@@ -541,6 +567,18 @@ void ic_config_format(const ic_directive_t *d, const void *base,
     case IC_CFG_ENUM:
         ic_buf_append_str(out, d->enum_names[*(const int *)cfield(d, base)]);
         break;
+    case IC_CFG_PAIRS: {
+        const ic_cfg_pairs_t *p = cfield(d, base);
+        size_t i;
+        for (i = 0; i < p->n; i++) {
+            if (i > 0)
+                ic_buf_append_str(out, " ");
+            format_string(out, p->v[2 * i]);
+            ic_buf_append_str(out, " ");
+            format_string(out, p->v[2 * i + 1]);
+        }
+        break;
+    }
     case IC_CFG_INCLUDE:
     case IC_CFG_BLOCK:
         break;
@@ -577,7 +615,7 @@ bool ic_config_listeners_same(const ic_config_t *a, const ic_config_t *b) {
 }
 
 static void swap_bytes(void *a, void *b, size_t len) {
-    unsigned char tmp[sizeof(int64_t)];
+    unsigned char tmp[sizeof(ic_cfg_pairs_t)];
     memcpy(tmp, a, len);
     memcpy(a, b, len);
     memcpy(b, tmp, len);
@@ -604,6 +642,9 @@ void ic_config_swap_reloadable(ic_config_t *running, ic_config_t *next) {
         case IC_CFG_ENUM:
             len = sizeof(int);
             break;
+        case IC_CFG_PAIRS:
+            len = sizeof(ic_cfg_pairs_t);
+            break;
         default:
             continue;
         }
@@ -619,6 +660,18 @@ static void dump_scope(ic_cfg_scope_t scope, const void *base, ic_buf_t *out,
         if (d[i].scope != scope || d[i].type == IC_CFG_INCLUDE ||
             d[i].type == IC_CFG_BLOCK)
             continue;
+        if (d[i].type == IC_CFG_PAIRS) {
+            const ic_cfg_pairs_t *p = cfield(&d[i], base);
+            size_t j;
+            for (j = 0; j < p->n; j++) {
+                ic_buf_appendf(out, "%s%s ", indent, d[i].name);
+                format_string(out, p->v[2 * j]);
+                ic_buf_put_u8(out, ' ');
+                format_string(out, p->v[2 * j + 1]);
+                ic_buf_put_u8(out, '\n');
+            }
+            continue;
+        }
         ic_buf_appendf(out, "%s%s ", indent, d[i].name);
         ic_config_format(&d[i], base, out);
         ic_buf_put_u8(out, '\n');

@@ -13,7 +13,9 @@
 static const char *const log_levels[] = {"debug", "info", "notice", "warning",
                                          "error", NULL};
 static const char *const sync_modes[] = {"normal", "full", NULL};
-static const char *const protocols[] = {"mqtt", "alpn", "https", NULL};
+static const char *const protocols[] = {"mqtt", "alpn", "https", "control",
+                                         NULL};
+static const char *const control_auths[] = {"sigv4", "none", NULL};
 static const char *const key_types[] = {"ecdsa", "rsa", NULL};
 static const char *const cert_auths[] = {"registry", "ca", NULL};
 static const char *const refusal_points[] = {"connect", "handshake", NULL};
@@ -141,6 +143,24 @@ static const ic_directive_t directives[] = {
     {"max_connections", G(max_connections), IC_CFG_INT, 0, 10000000, "100000",
      false, NULL, NULL,
      "concurrent client connections; more are closed at accept (0 = no limit)"},
+    /* Control plane */
+    {"credentials", G(credentials), IC_CFG_PAIRS, 0, 0, NULL, true, NULL, NULL,
+     "ACCESS_KEY_ID SECRET: credentials accepted in SigV4 signatures "
+     "(repeatable)"},
+    {"control_auth", G(control_auth), IC_CFG_ENUM, 0, 0, "sigv4", true,
+     control_auths, NULL,
+     "sigv4 (every control-plane request signed) or none (no check; logged)"},
+    {"seed", G(seed), IC_CFG_PATH, 0, 0, "", false, NULL, NULL,
+     "JSON file of policies, things, groups and certificates applied at start"},
+    {"http_max_body_size", G(http_max_body_size), IC_CFG_SIZE, 1024,
+     67108864, "1M", true, NULL, NULL,
+     "largest HTTP request body accepted (413 beyond)"},
+    {"http_max_header_size", G(http_max_header_size), IC_CFG_SIZE, 1024,
+     1048576, "16K", true, NULL, NULL,
+     "largest HTTP request line plus headers accepted (431 beyond)"},
+    {"http_idle_timeout", G(http_idle_timeout), IC_CFG_DURATION, 1000,
+     86400000, "60s", true, NULL, NULL,
+     "an HTTP connection idle this long is closed"},
     /* Listeners */
     {"listener", IC_CFG_GLOBAL, 0, IC_CFG_BLOCK, 0, 0, NULL, false, NULL, NULL,
      "open a listener block named NAME"},
@@ -149,7 +169,7 @@ static const ic_directive_t directives[] = {
     {"port", L(port), IC_CFG_INT, 0, 65535, "8883", false, NULL, NULL,
      "TCP port; 0 picks a free one (see ready_file)"},
     {"protocol", L(protocol), IC_CFG_ENUM, 0, 0, "mqtt", false, protocols,
-     NULL, "what the listener speaks: mqtt"},
+     NULL, "what the listener speaks: mqtt, alpn, https or control"},
     {"tls", L(tls), IC_CFG_ENUM, 0, 0, "mutual", false, tls_modes, NULL,
      "off (plaintext), on (server certificate), mutual (client certificate "
      "required)"},

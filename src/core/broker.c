@@ -15,6 +15,7 @@
 
 #include "iotcored/alloc.h"
 #include "iotcored/conn.h"
+#include "iotcored/control.h"
 #include "iotcored/cron.h"
 #include "iotcored/ctx.h"
 #include "iotcored/db.h"
@@ -199,11 +200,25 @@ static void mqtt_fini(ic_broker_t *b) {
 
 /* ---- module: conns ---------------------------------------------------- */
 
+static void http_limits(ic_conns_t *cs, const ic_config_t *cfg) {
+    ic_http_limits_t lim;
+    lim.max_head_bytes = (size_t)cfg->http_max_header_size;
+    lim.max_headers = 100;
+    lim.max_body_bytes = (size_t)cfg->http_max_body_size;
+    ic_conns_set_http_limits(cs, &lim, (uint64_t)cfg->http_idle_timeout);
+}
+
 static int conns_start(ic_broker_t *b, char *err, size_t errlen) {
     (void)err;
     (void)errlen;
     b->conns = ic_conns_new(b->loop, ic_mqtt_env(b->mqtt),
                             (size_t)b->cfg->max_connections);
+    http_limits(b->conns, b->cfg);
+    return 0;
+}
+
+static int conns_reload(ic_broker_t *b, const ic_config_t *next) {
+    http_limits(b->conns, next);
     return 0;
 }
 
@@ -214,6 +229,27 @@ static void conns_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
 static void conns_fini(ic_broker_t *b) {
     ic_conns_free(b->conns);
     b->conns = NULL;
+}
+
+/* ---- module: control -------------------------------------------------- */
+
+static int control_init(ic_broker_t *b, char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    return ic_control_init(&b->control, b);
+}
+
+static int control_start(ic_broker_t *b, char *err, size_t errlen) {
+    return ic_control_start(b->control, err, errlen);
+}
+
+static int control_reload(ic_broker_t *b, const ic_config_t *next) {
+    return ic_control_reload(b->control, next);
+}
+
+static void control_fini(ic_broker_t *b) {
+    ic_control_fini(b->control);
+    b->control = NULL;
 }
 
 /* ---- module: listeners ------------------------------------------------ */
@@ -249,7 +285,9 @@ static const module_t modules[] = {
     {"store", NULL, store_start, store_stop, NULL, NULL},
     {"cron", NULL, cron_start, cron_stop, cron_fini, NULL},
     {"mqtt", mqtt_init, mqtt_start, mqtt_stop, mqtt_fini, mqtt_reload},
-    {"conns", NULL, conns_start, conns_stop, conns_fini, NULL},
+    {"conns", NULL, conns_start, conns_stop, conns_fini, conns_reload},
+    {"control", control_init, control_start, NULL, control_fini,
+     control_reload},
     {"listeners", listeners_init, listeners_start, listeners_stop,
      listeners_fini, listeners_reload},
 };

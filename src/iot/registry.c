@@ -26,9 +26,12 @@
 #include <string.h>
 
 typedef struct cert_s {
+    char id[65];
     int status;            /* ic_cert_status_t */
     char ca_id[65];
     int64_t not_before_ms, not_after_ms;
+    int64_t created_ms, updated_ms;
+    char *pem;             /* as registered (DescribeCertificate) */
 } cert_t;
 
 typedef struct ca_s {
@@ -36,6 +39,8 @@ typedef struct ca_s {
     X509 *x509;
     bool is_active;
     bool auto_registration;
+    int64_t created_ms, updated_ms;
+    char *pem;
 } ca_t;
 
 struct ic_registry_s {
@@ -69,18 +74,31 @@ ic_registry_t *ic_registry_new(ic_db_t *db) {
     return r;
 }
 
+static void free_cert(cert_t *c) {
+    if (c == NULL)
+        return;
+    free(c->pem);
+    free(c);
+}
+
+static void free_ca(ca_t *ca) {
+    if (ca == NULL)
+        return;
+    X509_free(ca->x509);
+    free(ca->pem);
+    free(ca);
+}
+
 static void clear(ic_registry_t *r) {
     ic_map_iter_t it = {0, NULL};
     ic_map_entry_t *e;
     while ((e = ic_map_next(&r->certs, &it)) != NULL)
-        free(e->val);
+        free_cert(e->val);
     ic_map_free(&r->certs);
     it.bucket = 0;
     it.next = NULL;
     while ((e = ic_map_next(&r->cas, &it)) != NULL) {
-        ca_t *ca = e->val;
-        X509_free(ca->x509);
-        free(ca);
+        free_ca(e->val);
     }
     ic_map_free(&r->cas);
 }
@@ -130,8 +148,13 @@ static int64_t asn1_ms(const ASN1_TIME *t) {
     return (int64_t)timegm(&tm) * 1000;
 }
 
-static cert_t *new_cert(X509 *x, int status, const char *ca_id) {
+static cert_t *new_cert(X509 *x, int status, const char *ca_id, const char *id,
+                        const char *pem, int64_t created_ms, int64_t updated_ms) {
     cert_t *c = ic_xcalloc(1, sizeof(*c));
+    ic_strlcpy(c->id, id, sizeof(c->id));
+    c->pem = ic_xstrdup(pem);
+    c->created_ms = created_ms;
+    c->updated_ms = updated_ms;
     c->status = status;
     ic_strlcpy(c->ca_id, ca_id ? ca_id : "", sizeof(c->ca_id));
     c->not_before_ms = asn1_ms(X509_get0_notBefore(x));
@@ -159,32 +182,36 @@ static ca_t *issuing_ca(ic_registry_t *r, X509 *x) {
 /* ---- loading ------------------------------------------------------------------ */
 
 static void load_ca(const char *id, const char *pem, const char *status,
-                    bool auto_reg, int64_t created_ms, void *data) {
+                    bool auto_reg, int64_t created_ms, int64_t updated_ms,
+                    void *data) {
     ic_registry_t *r = data;
     ca_t *ca;
     X509 *x = parse_pem(pem);
-    (void)created_ms;
     if (x == NULL)
         return;
     ca = ic_xcalloc(1, sizeof(*ca));
+    ca->pem = ic_xstrdup(pem);
+    ca->created_ms = created_ms;
+    ca->updated_ms = updated_ms;
     ic_strlcpy(ca->id, id, sizeof(ca->id));
     ca->x509 = x;
     ca->is_active = strcmp(status, "ACTIVE") == 0;
     ca->auto_registration = auto_reg;
-    ic_map_put(&r->cas, id, strlen(id), ca);
+    free_ca(ic_map_put(&r->cas, id, strlen(id), ca));
 }
 
 static void load_cert(const char *id, const char *pem, const char *status,
-                      const char *ca_id, int64_t created_ms, void *data) {
+                      const char *ca_id, int64_t created_ms, int64_t updated_ms,
+                      void *data) {
     ic_registry_t *r = data;
     X509 *x = parse_pem(pem);
     int st = ic_cert_status_parse(status);
-    (void)created_ms;
     if (x == NULL || st < 0) {
         X509_free(x);
         return;
     }
-    free(ic_map_put(&r->certs, id, strlen(id), new_cert(x, st, ca_id)));
+    free_cert(ic_map_put(&r->certs, id, strlen(id),
+                         new_cert(x, st, ca_id, id, pem, created_ms, updated_ms)));
     X509_free(x);
 }
 
@@ -221,7 +248,8 @@ int ic_registry_add_cert(ic_registry_t *r, const char *pem, ic_cert_status_t st,
         }
     }
     if (rc == 0) {
-        ic_map_put(&r->certs, id_out, 64, new_cert(x, st, ca_id));
+        ic_map_put(&r->certs, id_out, 64,
+                   new_cert(x, st, ca_id, id_out, pem, now_ms, now_ms));
         if (r->db)
             ic_certs_put(r->db, id_out, pem, ic_cert_status_name(st), ca_id,
                          now_ms, now_ms);
@@ -255,6 +283,8 @@ int ic_registry_add_ca(ic_registry_t *r, const char *pem, bool is_active,
     ca->x509 = x;
     ca->is_active = is_active;
     ca->auto_registration = auto_registration;
+    ca->pem = ic_xstrdup(pem);
+    ca->created_ms = ca->updated_ms = now_ms;
     ic_map_put(&r->cas, id_out, 64, ca);
     if (r->db)
         ic_certs_put_ca(r->db, id_out, pem, is_active ? "ACTIVE" : "INACTIVE",
@@ -269,6 +299,7 @@ int ic_registry_set_status(ic_registry_t *r, const char *cert_id,
     if (c == NULL)
         return IC_ENOTFOUND;
     c->status = (int)st;
+    c->updated_ms = now_ms;
     if (r->db) {
         v[0] = IC_DB_TEXTV(ic_cert_status_name(st), strlen(ic_cert_status_name(st)));
         v[1] = IC_DB_INTV(now_ms);
@@ -332,14 +363,14 @@ static void decide(ic_registry_t *r, const uint8_t *der, size_t len,
         long n;
         PEM_write_bio_X509(b, x);
         n = BIO_get_mem_data(b, &pem);
+        char *copy = ic_xstrndup(pem, (size_t)n);
         ic_map_put(&r->certs, out->cert_id, 64,
-                   new_cert(x, IC_CERT_PENDING_ACTIVATION, ca->id));
-        if (r->db) {
-            char *copy = ic_xstrndup(pem, (size_t)n);
+                   new_cert(x, IC_CERT_PENDING_ACTIVATION, ca->id, out->cert_id,
+                            copy, now_ms, now_ms));
+        if (r->db)
             ic_certs_put(r->db, out->cert_id, copy, "PENDING_ACTIVATION", ca->id,
                          now_ms, now_ms);
-            free(copy);
-        }
+        free(copy);
         BIO_free(b);
         ic_strlcpy(out->ca_id, ca->id, sizeof(out->ca_id));
         out->registered_ms = now_ms;
@@ -409,4 +440,135 @@ int ic_registry_check_verification(ic_registry_t *r, const char *ca_pem,
     X509_free(ca);
     X509_free(v);
     return rc;
+}
+
+/* ---- queries and changes for the control plane ------------------------------------ */
+
+static void info_of(const cert_t *c, ic_cert_info_t *out) {
+    out->id = c->id;
+    out->pem = c->pem;
+    out->status = c->status;
+    out->ca_id = c->ca_id;
+    out->created_ms = c->created_ms;
+    out->updated_ms = c->updated_ms;
+    out->not_before_ms = c->not_before_ms;
+    out->not_after_ms = c->not_after_ms;
+}
+
+bool ic_registry_get(const ic_registry_t *r, const char *id, ic_cert_info_t *out) {
+    const cert_t *c = ic_map_get(&r->certs, id, strlen(id));
+    if (c == NULL)
+        return false;
+    info_of(c, out);
+    return true;
+}
+
+size_t ic_registry_list(const ic_registry_t *r, ic_cert_info_t *out, size_t cap) {
+    ic_map_iter_t it = {0, NULL};
+    ic_map_entry_t *e;
+    size_t n = 0;
+    while ((e = ic_map_next((ic_map_t *)(uintptr_t)&r->certs, &it)) != NULL) {
+        if (n < cap)
+            info_of(e->val, &out[n]);
+        n++;
+    }
+    return n;
+}
+
+int ic_registry_delete(ic_registry_t *r, const char *id) {
+    cert_t *c = ic_map_del(&r->certs, id, strlen(id));
+    if (c == NULL)
+        return IC_ENOTFOUND;
+    if (r->db)
+        ic_certs_delete(r->db, c->id);
+    free_cert(c);
+    return 0;
+}
+
+static void ca_info_of(const ca_t *ca, ic_ca_info_t *out) {
+    out->id = ca->id;
+    out->pem = ca->pem;
+    out->is_active = ca->is_active;
+    out->auto_registration = ca->auto_registration;
+    out->created_ms = ca->created_ms;
+    out->updated_ms = ca->updated_ms;
+    out->not_before_ms = asn1_ms(X509_get0_notBefore(ca->x509));
+    out->not_after_ms = asn1_ms(X509_get0_notAfter(ca->x509));
+}
+
+bool ic_registry_get_ca(const ic_registry_t *r, const char *id, ic_ca_info_t *out) {
+    const ca_t *ca = ic_map_get(&r->cas, id, strlen(id));
+    if (ca == NULL)
+        return false;
+    ca_info_of(ca, out);
+    return true;
+}
+
+size_t ic_registry_list_cas(const ic_registry_t *r, ic_ca_info_t *out, size_t cap) {
+    ic_map_iter_t it = {0, NULL};
+    ic_map_entry_t *e;
+    size_t n = 0;
+    while ((e = ic_map_next((ic_map_t *)(uintptr_t)&r->cas, &it)) != NULL) {
+        if (n < cap)
+            ca_info_of(e->val, &out[n]);
+        n++;
+    }
+    return n;
+}
+
+int ic_registry_update_ca(ic_registry_t *r, const char *id, int is_active,
+                          int auto_registration, int64_t now_ms) {
+    ca_t *ca = ic_map_get(&r->cas, id, strlen(id));
+    if (ca == NULL)
+        return IC_ENOTFOUND;
+    if (is_active >= 0)
+        ca->is_active = is_active != 0;
+    if (auto_registration >= 0)
+        ca->auto_registration = auto_registration != 0;
+    ca->updated_ms = now_ms;
+    if (r->db)
+        ic_certs_put_ca(r->db, ca->id, ca->pem,
+                        ca->is_active ? "ACTIVE" : "INACTIVE",
+                        ca->auto_registration, ca->created_ms, now_ms);
+    return 0;
+}
+
+int ic_registry_delete_ca(ic_registry_t *r, const char *id) {
+    ca_t *ca = ic_map_del(&r->cas, id, strlen(id));
+    if (ca == NULL)
+        return IC_ENOTFOUND;
+    if (r->db)
+        ic_certs_delete_ca(r->db, ca->id);
+    free_ca(ca);
+    return 0;
+}
+
+size_t ic_registry_count_by_ca(const ic_registry_t *r, const char *ca_id) {
+    ic_map_iter_t it = {0, NULL};
+    ic_map_entry_t *e;
+    size_t n = 0;
+    while ((e = ic_map_next((ic_map_t *)(uintptr_t)&r->certs, &it)) != NULL)
+        if (strcmp(((const cert_t *)e->val)->ca_id, ca_id) == 0)
+            n++;
+    return n;
+}
+
+int ic_registry_cert_id_of_pem(const char *pem, char id_out[65]) {
+    X509 *x = parse_pem(pem);
+    if (x == NULL)
+        return IC_EINVAL;
+    x509_id(x, id_out);
+    X509_free(x);
+    return 0;
+}
+
+bool ic_registry_find_issuer(ic_registry_t *r, const char *pem, char ca_id[65]) {
+    X509 *x = parse_pem(pem);
+    ca_t *ca = x ? issuing_ca(r, x) : NULL;
+    X509_free(x);
+    ca_id[0] = '\0';
+    if (ca == NULL)
+        return false;
+    ic_strlcpy(ca_id, ca->id, 65);
+    return true;
 }

@@ -29,14 +29,22 @@
 #define MAX_GROUPS_PER_THING 10
 
 typedef struct type_s {
+    char *name;
     char *description;
+    char id[37];
+    char *props;          /* thingTypeProperties JSON as given ("{}") */
     bool is_deprecated;
+    int64_t deprecated_ms;
     int64_t created_ms;
 } type_t;
 
 typedef struct group_s {
     char *name;
     char *parent; /* NULL for a root */
+    char id[37];
+    char *props;  /* thingGroupProperties JSON as given ("{}") */
+    int64_t version;
+    int64_t created_ms;
 } group_t;
 
 typedef struct link_s {
@@ -108,24 +116,33 @@ static void free_links(links_t *l) {
     memset(l, 0, sizeof(*l));
 }
 
+static void free_type(type_t *ty) {
+    free(ty->name);
+    free(ty->description);
+    free(ty->props);
+    free(ty);
+}
+
+static void free_group(group_t *g) {
+    free(g->name);
+    free(g->parent);
+    free(g->props);
+    free(g);
+}
+
+static void new_uuid(char out[37]);
+
 static void clear(ic_things_t *t) {
     ic_map_iter_t it = {0, NULL};
     ic_map_entry_t *e;
     while ((e = ic_map_next(&t->things, &it)) != NULL)
         free_thing(e->val);
     memset(&it, 0, sizeof(it));
-    while ((e = ic_map_next(&t->types, &it)) != NULL) {
-        type_t *ty = e->val;
-        free(ty->description);
-        free(ty);
-    }
+    while ((e = ic_map_next(&t->types, &it)) != NULL)
+        free_type(e->val);
     memset(&it, 0, sizeof(it));
-    while ((e = ic_map_next(&t->groups, &it)) != NULL) {
-        group_t *g = e->val;
-        free(g->name);
-        free(g->parent);
-        free(g);
-    }
+    while ((e = ic_map_next(&t->groups, &it)) != NULL)
+        free_group(e->val);
     ic_map_free(&t->things);
     ic_map_free(&t->types);
     ic_map_free(&t->groups);
@@ -377,31 +394,50 @@ int ic_things_delete(ic_things_t *t, const char *name, int64_t expected_version,
 
 /* ---- types --------------------------------------------------------------------------- */
 
-int ic_things_create_type(ic_things_t *t, const char *name,
-                          const char *description, int64_t now_ms, char *why,
-                          size_t whylen) {
+static void persist_type(ic_things_t *t, const type_t *ty) {
+    if (t->db)
+        ic_thingdb_put_type(t->db, ty->name, ty->description, ty->is_deprecated,
+                            ty->created_ms, ty->id, ty->props, ty->deprecated_ms);
+}
+
+int ic_things_create_type_ex(ic_things_t *t, const char *name,
+                             const char *description, const char *props_json,
+                             int64_t now_ms, char *why, size_t whylen) {
     type_t *ty;
     if (!ic_things_is_valid_name(name))
         return fail(why, whylen, IC_EINVAL, "invalid thing type name '%s'", name);
     if (ic_map_get(&t->types, name, strlen(name)) != NULL)
         return fail(why, whylen, IC_EEXIST, "thing type %s already exists", name);
     ty = ic_xcalloc(1, sizeof(*ty));
+    ty->name = ic_xstrdup(name);
     ty->description = ic_xstrdup(description ? description : "");
+    ty->props = ic_xstrdup(props_json && props_json[0] ? props_json : "{}");
+    new_uuid(ty->id);
     ty->created_ms = now_ms;
     ic_map_put(&t->types, name, strlen(name), ty);
-    if (t->db)
-        ic_thingdb_put_type(t->db, name, ty->description, false, now_ms);
+    persist_type(t, ty);
     return 0;
 }
 
+int ic_things_create_type(ic_things_t *t, const char *name,
+                          const char *description, int64_t now_ms, char *why,
+                          size_t whylen) {
+    return ic_things_create_type_ex(t, name, description, NULL, now_ms, why,
+                                    whylen);
+}
+
 int ic_things_deprecate_type(ic_things_t *t, const char *name, bool undo) {
+    return ic_things_deprecate_type_at(t, name, undo, 0);
+}
+
+int ic_things_deprecate_type_at(ic_things_t *t, const char *name, bool undo,
+                                int64_t now_ms) {
     type_t *ty = ic_map_get(&t->types, name, strlen(name));
     if (ty == NULL)
         return IC_ENOTFOUND;
     ty->is_deprecated = !undo;
-    if (t->db)
-        ic_thingdb_put_type(t->db, name, ty->description, ty->is_deprecated,
-                            ty->created_ms);
+    ty->deprecated_ms = undo ? 0 : now_ms;
+    persist_type(t, ty);
     return 0;
 }
 
@@ -422,8 +458,7 @@ int ic_things_delete_type(ic_things_t *t, const char *name, char *why,
                         "thing type %s is still used by %s", name, th->name);
     }
     ic_map_del(&t->types, name, strlen(name));
-    free(ty->description);
-    free(ty);
+    free_type(ty);
     if (t->db)
         ic_thingdb_del_type(t->db, name);
     return 0;
@@ -445,8 +480,15 @@ static const group_t *root_of(const ic_things_t *t, const group_t *g, int *depth
     return g;
 }
 
-int ic_things_create_group(ic_things_t *t, const char *name, const char *parent,
-                           int64_t now_ms, char *why, size_t whylen) {
+static void persist_group(ic_things_t *t, const group_t *g) {
+    if (t->db)
+        ic_thingdb_put_group(t->db, g->name, g->parent, g->created_ms, g->id,
+                             g->props, g->version);
+}
+
+int ic_things_create_group_ex(ic_things_t *t, const char *name,
+                              const char *parent, const char *props_json,
+                              int64_t now_ms, char *why, size_t whylen) {
     group_t *g, *p = NULL;
     int depth = 0;
     if (!ic_things_is_valid_name(name))
@@ -466,10 +508,18 @@ int ic_things_create_group(ic_things_t *t, const char *name, const char *parent,
     g = ic_xcalloc(1, sizeof(*g));
     g->name = ic_xstrdup(name);
     g->parent = p ? ic_xstrdup(parent) : NULL;
+    g->props = ic_xstrdup(props_json && props_json[0] ? props_json : "{}");
+    g->version = 1;
+    g->created_ms = now_ms;
+    new_uuid(g->id);
     ic_map_put(&t->groups, name, strlen(name), g);
-    if (t->db)
-        ic_thingdb_put_group(t->db, name, g->parent, now_ms);
+    persist_group(t, g);
     return 0;
+}
+
+int ic_things_create_group(ic_things_t *t, const char *name, const char *parent,
+                           int64_t now_ms, char *why, size_t whylen) {
+    return ic_things_create_group_ex(t, name, parent, NULL, now_ms, why, whylen);
 }
 
 static void push_link(links_t *l, const char *a, const char *b, bool exclusive) {
@@ -626,11 +676,18 @@ const char *ic_things_connection_thing(const ic_things_t *t,
 /* ---- loading ---------------------------------------------------------------------------- */
 
 static void load_type(const char *name, const char *description, bool deprecated,
-                      int64_t created_ms, void *data) {
+                      int64_t created_ms, const char *id, const char *props,
+                      int64_t deprecated_ms, void *data) {
     ic_things_t *t = data;
     type_t *ty = ic_xcalloc(1, sizeof(*ty));
+    ty->name = ic_xstrdup(name);
     ty->description = ic_xstrdup(description);
+    ty->props = ic_xstrdup(props && props[0] ? props : "{}");
+    ic_strlcpy(ty->id, id, sizeof(ty->id));
+    if (ty->id[0] == '\0')
+        new_uuid(ty->id);
     ty->is_deprecated = deprecated;
+    ty->deprecated_ms = deprecated_ms;
     ty->created_ms = created_ms;
     ic_map_put(&t->types, name, strlen(name), ty);
 }
@@ -655,12 +712,18 @@ static void load_thing(const char *name, const char *id, const char *type,
 }
 
 static void load_group(const char *name, const char *parent, int64_t created_ms,
+                       const char *id, const char *props, int64_t version,
                        void *data) {
     ic_things_t *t = data;
     group_t *g = ic_xcalloc(1, sizeof(*g));
-    (void)created_ms;
     g->name = ic_xstrdup(name);
     g->parent = parent ? ic_xstrdup(parent) : NULL;
+    g->props = ic_xstrdup(props && props[0] ? props : "{}");
+    ic_strlcpy(g->id, id, sizeof(g->id));
+    if (g->id[0] == '\0')
+        new_uuid(g->id);
+    g->version = version > 0 ? version : 1;
+    g->created_ms = created_ms;
     ic_map_put(&t->groups, name, strlen(name), g);
 }
 
@@ -683,4 +746,136 @@ int ic_things_load(ic_things_t *t) {
     ic_map_init(&t->types);
     ic_map_init(&t->groups);
     return ic_thingdb_load(t->db, &l);
+}
+
+/* ---- queries and changes for the control plane ------------------------------------ */
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Keys of map m, sorted, into out (up to cap); returns the total. */
+static size_t sorted_keys(const ic_map_t *m, const char **out, size_t cap) {
+    ic_map_iter_t it = {0, NULL};
+    ic_map_entry_t *e;
+    size_t n = 0;
+    while ((e = ic_map_next((ic_map_t *)(uintptr_t)m, &it)) != NULL) {
+        if (n < cap)
+            out[n] = e->key;
+        n++;
+    }
+    qsort(out, n < cap ? n : cap, sizeof(*out), cmp_str);
+    return n;
+}
+
+size_t ic_things_list(const ic_things_t *t, const char **out, size_t cap) {
+    return sorted_keys(&t->things, out, cap);
+}
+
+size_t ic_things_list_types(const ic_things_t *t, const char **out, size_t cap) {
+    return sorted_keys(&t->types, out, cap);
+}
+
+size_t ic_things_list_groups(const ic_things_t *t, const char **out, size_t cap) {
+    return sorted_keys(&t->groups, out, cap);
+}
+
+bool ic_things_get_type(const ic_things_t *t, const char *name,
+                        ic_thing_type_t *out) {
+    const type_t *ty = ic_map_get(&t->types, name, strlen(name));
+    if (ty == NULL)
+        return false;
+    out->name = ty->name;
+    out->id = ty->id;
+    out->description = ty->description;
+    out->props_json = ty->props;
+    out->is_deprecated = ty->is_deprecated;
+    out->deprecated_ms = ty->deprecated_ms;
+    out->created_ms = ty->created_ms;
+    return true;
+}
+
+bool ic_things_get_group(const ic_things_t *t, const char *name,
+                         ic_thing_group_t *out) {
+    const group_t *g = ic_map_get(&t->groups, name, strlen(name));
+    if (g == NULL)
+        return false;
+    out->name = g->name;
+    out->id = g->id;
+    out->parent = g->parent;
+    out->props_json = g->props;
+    out->version = g->version;
+    out->created_ms = g->created_ms;
+    return true;
+}
+
+int ic_things_update_group(ic_things_t *t, const char *name,
+                           const char *props_json, int64_t expected_version,
+                           int64_t *new_version) {
+    group_t *g = ic_map_get(&t->groups, name, strlen(name));
+    if (g == NULL)
+        return IC_ENOTFOUND;
+    if (expected_version >= 0 && expected_version != g->version)
+        return IC_ECONFLICT;
+    free(g->props);
+    g->props = ic_xstrdup(props_json && props_json[0] ? props_json : "{}");
+    g->version++;
+    if (new_version)
+        *new_version = g->version;
+    persist_group(t, g);
+    return 0;
+}
+
+int ic_things_delete_group(ic_things_t *t, const char *name,
+                           int64_t expected_version, char *why, size_t whylen) {
+    group_t *g = ic_map_get(&t->groups, name, strlen(name));
+    ic_map_iter_t it = {0, NULL};
+    ic_map_entry_t *e;
+    if (g == NULL)
+        return 0; /* AWS: deleting a group that does not exist succeeds */
+    if (expected_version >= 0 && expected_version != g->version)
+        return fail(why, whylen, IC_ECONFLICT,
+                    "The version for thing group %s does not match the expected "
+                    "version.", name);
+    while ((e = ic_map_next(&t->groups, &it)) != NULL) {
+        const group_t *c = e->val;
+        if (c->parent && strcmp(c->parent, name) == 0)
+            return fail(why, whylen, IC_EPROTO,
+                        "Cannot delete thing group : %s when there are still "
+                        "child groups attached to it", name);
+    }
+    drop_links(&t->members, true, name);
+    ic_map_del(&t->groups, name, strlen(name));
+    if (t->db)
+        ic_thingdb_del_group(t->db, name);
+    free_group(g);
+    return 0;
+}
+
+size_t ic_things_members(const ic_things_t *t, const char *group,
+                         const char **out, size_t cap) {
+    size_t i, n = 0;
+    for (i = 0; i < t->members.n; i++)
+        if (strcmp(t->members.v[i].a, group) == 0) {
+            if (n < cap)
+                out[n] = t->members.v[i].b;
+            n++;
+        }
+    qsort(out, n < cap ? n : cap, sizeof(*out), cmp_str);
+    return n;
+}
+
+size_t ic_things_principals_of(const ic_things_t *t, const char *thing,
+                               const char **out, bool *exclusive, size_t cap) {
+    size_t i, n = 0;
+    for (i = 0; i < t->principals.n; i++)
+        if (strcmp(t->principals.v[i].a, thing) == 0) {
+            if (n < cap) {
+                out[n] = t->principals.v[i].b;
+                if (exclusive)
+                    exclusive[n] = t->principals.v[i].exclusive;
+            }
+            n++;
+        }
+    return n;
 }

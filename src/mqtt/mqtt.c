@@ -11,6 +11,7 @@
 #include "iotcored/clock.h"
 #include "iotcored/config.h"
 #include "iotcored/cron.h"
+#include "iotcored/db.h"
 #include "iotcored/error.h"
 #include "iotcored/log.h"
 #include "iotcored/profile.h"
@@ -27,8 +28,15 @@ struct ic_mqtt_s {
     ic_router_t *router;
     ic_registry_t *registry;
     ic_things_t *things;
+    ic_policies_t *policies;
+    struct reload_s *reload;  /* a registry reload waiting for the store */
     ic_proto_env_t env;
 };
+
+/* Outlives the module if the store answers after fini (m is then NULL). */
+typedef struct reload_s {
+    ic_mqtt_t *m;
+} reload_t;
 
 int ic_mqtt_init(ic_mqtt_t **out, ic_broker_t *b) {
     ic_mqtt_t *m = ic_xcalloc(1, sizeof(*m));
@@ -57,7 +65,9 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
     m->router = ic_router_new(&m->profile, m->sessions, m->retain);
     m->registry = ic_registry_new(m->b->db);
     m->things = ic_things_new(m->b->db);
+    m->policies = ic_policies_new(m->b->db);
     if (ic_registry_load(m->registry) != 0 || ic_things_load(m->things) != 0 ||
+        ic_policies_load(m->policies) != 0 ||
         ic_retain_load(m->retain, now) != 0 ||
         ic_sessions_load(m->sessions, now, index_sub, m->router) != 0) {
         snprintf(err, errlen,
@@ -70,6 +80,7 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
     m->env.loop = m->b->loop;
     m->env.registry = m->registry;
     m->env.things = m->things;
+    m->env.policies = m->policies;
     m->env.cert_auth_registry = m->b->cfg->cert_auth == IC_CERT_AUTH_REGISTRY;
     m->env.account_id = m->b->cfg->account_id;
     ic_map_init(&m->env.connect_times);
@@ -84,15 +95,44 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
     return 0;
 }
 
-int ic_mqtt_reload(ic_mqtt_t *m, const ic_config_t *next) {
-    /* SIGHUP: pick up certificates registered by `iotcored --register-*` */
-    int rc = ic_registry_load(m->registry);
-    (void)next;
+/* SIGHUP: pick up certificates registered by `iotcored --register-*`.
+ * Writes made through the control plane may still be queued: reading the
+ * tables before they commit would drop them from the cache, so the reload
+ * runs once the queue ahead of it has been written. */
+static void reload_registries(int status, void *data) {
+    reload_t *r = data;
+    ic_mqtt_t *m = r->m;
+    int rc;
+    free(r);
+    if (m == NULL)
+        return;
+    m->reload = NULL;
+    rc = status == 0 ? ic_registry_load(m->registry) : status;
     if (rc == 0)
         rc = ic_things_load(m->things);
     if (rc == 0)
-        ic_log_info("registry reloaded", "certificates=%zu things=%zu",
-                    ic_registry_count(m->registry), ic_things_count(m->things));
+        rc = ic_policies_load(m->policies);
+    if (rc == 0)
+        ic_log_info("registry reloaded", "certificates=%zu things=%zu policies=%zu",
+                    ic_registry_count(m->registry), ic_things_count(m->things),
+                    ic_policies_count(m->policies));
+    else
+        ic_log_error("registry reload failed", "err=%s", ic_errname(rc));
+}
+
+int ic_mqtt_reload(ic_mqtt_t *m, const ic_config_t *next) {
+    reload_t *r;
+    int rc;
+    (void)next;
+    if (m->b->db == NULL || m->reload != NULL)
+        return 0;
+    r = ic_xmalloc(sizeof(*r));
+    r->m = m;
+    rc = ic_db_flush(m->b->db, reload_registries, r);
+    if (rc != 0)
+        free(r);
+    else
+        m->reload = r;
     return rc;
 }
 
@@ -113,9 +153,12 @@ void ic_mqtt_stop(ic_mqtt_t *m, ic_done_cb cb, void *data) {
 void ic_mqtt_fini(ic_mqtt_t *m) {
     if (m == NULL)
         return;
+    if (m->reload)
+        m->reload->m = NULL;
     ic_router_free(m->router);
     ic_registry_free(m->registry);
     ic_things_free(m->things);
+    ic_policies_free(m->policies);
     ic_sessions_free(m->sessions);
     ic_retain_free(m->retain);
     ic_map_free(&m->env.connect_times);

@@ -1210,3 +1210,21 @@ void ic_proto_shutdown_all(ic_proto_env_t *env) {
             begin_close(pr, "SERVER_INITIATED_DISCONNECT");
     }
 }
+
+size_t ic_proto_disconnect_principal(ic_proto_env_t *env, const char *principal,
+                                     const char *why) {
+    ic_proto_t *pr, *next;
+    size_t n = 0;
+    for (pr = env->live; pr; pr = next) {
+        next = pr->next;
+        if (pr->principal == NULL || strcmp(pr->principal, principal) != 0 ||
+            pr->state == ST_CLOSING)
+            continue;
+        ic_log_info("principal revoked", "cert_id=%s peer=%s reason=\"%s\"",
+                    principal, pr->peer, why);
+        /* AWS drops the connection; MQTT 5 clients are told why first. */
+        disconnect(pr, RC_NOT_AUTHORIZED, "AUTH_ERROR");
+        n++;
+    }
+    return n;
+}

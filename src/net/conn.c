@@ -24,6 +24,7 @@
 
 #include "iotcored/alloc.h"
 #include "iotcored/error.h"
+#include "iotcored/http.h"
 #include "iotcored/log.h"
 #include "iotcored/tls.h"
 
@@ -57,6 +58,9 @@ typedef struct conn_s {
     uv_write_t wreq;
     uv_timer_t *throttle;         /* lazily, for throughput limiting */
     ic_tls_t *tls;                /* NULL on plaintext listeners */
+    ic_http_t *http;              /* HTTP connections: the server side */
+    uv_timer_t *idle;             /* HTTP connections: idle timeout */
+    int protocol;                 /* ic_listener_protocol_t of the listener */
     ic_buf_t tls_out;             /* ciphertext waiting to be written */
     ic_buf_t tls_wbuf;            /* ciphertext being written */
     bool is_peer_known;           /* identity handed to proto */
@@ -82,6 +86,9 @@ struct ic_conns_s {
     bool is_stopping;
     size_t max_conns;             /* 0 = no limit */
     int handles_open;             /* check + idle */
+    const ic_http_service_t *http_svc[4]; /* by ic_listener_protocol_t */
+    ic_http_limits_t http_lim;
+    uint64_t http_idle_ms;
     ic_done_cb stop_cb;
     void *stop_data;
 };
@@ -123,6 +130,18 @@ ic_conns_t *ic_conns_new(uv_loop_t *loop, ic_proto_env_t *env,
     uv_unref((uv_handle_t *)&cs->check);
     cs->handles_open = 2;
     return cs;
+}
+
+void ic_conns_set_http(ic_conns_t *cs, int protocol,
+                       const ic_http_service_t *svc) {
+    if (protocol >= 0 && protocol < 4)
+        cs->http_svc[protocol] = svc;
+}
+
+void ic_conns_set_http_limits(ic_conns_t *cs, const ic_http_limits_t *lim,
+                              uint64_t idle_ms) {
+    cs->http_lim = *lim;
+    cs->http_idle_ms = idle_ms;
 }
 
 size_t ic_conns_count(const ic_conns_t *cs) {
@@ -366,6 +385,10 @@ static void on_throttle_closed(uv_handle_t *h) {
     free(h);
 }
 
+static void on_idle_closed(uv_handle_t *h) {
+    free(h);
+}
+
 static void on_closed(uv_handle_t *h) {
     conn_t *c = h->data;
     ic_conns_t *cs = c->cs;
@@ -378,6 +401,7 @@ static void on_closed(uv_handle_t *h) {
     ic_buf_free(&c->tls_out);
     ic_buf_free(&c->tls_wbuf);
     ic_tls_free(c->tls);
+    ic_http_free(c->http);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -399,6 +423,10 @@ static void conn_close_now(conn_t *c) {
     if (c->throttle) {
         uv_close((uv_handle_t *)c->throttle, on_throttle_closed);
         c->throttle = NULL;
+    }
+    if (c->idle) {
+        uv_close((uv_handle_t *)c->idle, on_idle_closed);
+        c->idle = NULL;
     }
     /* Pending writes are cancelled; on_written runs before on_closed. */
     uv_close((uv_handle_t *)&c->tcp, on_closed);
@@ -476,6 +504,37 @@ static void http_not_yet(conn_t *c, const uint8_t *p, size_t n) {
     io_close(c);
 }
 
+static void http_send(void *io, const uint8_t *p, size_t n) {
+    io_send(io, p, n);
+}
+
+static const ic_http_io_t http_io = {http_send, io_close};
+
+static void on_http_idle(uv_timer_t *t) {
+    conn_t *c = t->data;
+    ic_log_debug("http idle", "peer=%s", ic_proto_peer(c->proto));
+    io_close(c);
+}
+
+/* Bytes of an HTTP connection: to its server side when the listener's
+ * protocol has a service, else the 501 placeholder. */
+static void http_bytes(conn_t *c, const uint8_t *p, size_t n) {
+    const ic_http_service_t *svc = c->cs->http_svc[c->protocol];
+    if (svc == NULL) {
+        http_not_yet(c, p, n);
+        return;
+    }
+    if (c->http == NULL) {
+        c->http = ic_http_new(svc, &http_io, c, ic_proto_peer(c->proto),
+                              &c->cs->http_lim);
+        c->idle = ic_xmalloc(sizeof(uv_timer_t));
+        uv_timer_init(c->cs->loop, c->idle);
+        c->idle->data = c;
+    }
+    uv_timer_start(c->idle, on_http_idle, c->cs->http_idle_ms, 0);
+    ic_http_feed(c->http, p, n);
+}
+
 /* After the handshake on an ALPN listener: what does this connection
  * speak? */
 static void dispatch_alpn(conn_t *c) {
@@ -492,6 +551,7 @@ static void dispatch_alpn(conn_t *c) {
         break;
     default:
         c->is_http = true;
+        c->protocol = IC_PROTO_HTTPS;
         break;
     }
 }
@@ -522,7 +582,7 @@ static void tls_read(conn_t *c, const uint8_t *p, size_t n) {
     }
     /* Records decrypted before a close_notify still count. */
     if (plain->len > 0 && c->is_http)
-        http_not_yet(c, plain->data, plain->len);
+        http_bytes(c, plain->data, plain->len);
     else if (plain->len > 0)
         feed_bytes(c, plain->data, plain->len);
     if (rc != 0 && !c->is_closing) {
@@ -545,6 +605,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         return;
     if (c->tls)
         tls_read(c, (const uint8_t *)buf->base, (size_t)nread);
+    else if (c->is_http)
+        http_bytes(c, (const uint8_t *)buf->base, (size_t)nread);
     else
         feed_bytes(c, (const uint8_t *)buf->base, (size_t)nread);
 }
@@ -621,10 +683,12 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
     uv_tcp_nodelay(&c->tcp, 1);
     peer_name(&c->tcp, peer, sizeof(peer));
     c->proto = ic_proto_new(cs->env, &io_ops, c, peer);
+    c->protocol = lc->protocol;
+    c->is_http = lc->protocol == IC_PROTO_HTTPS ||
+                 lc->protocol == IC_PROTO_CONTROL;
     if (tls != NULL) {
         c->tls = ic_tls_new(tls);
         c->is_alpn = lc->protocol == IC_PROTO_ALPN;
-        c->is_http = lc->protocol == IC_PROTO_HTTPS;
         ic_proto_require_peer(c->proto, lc->tls == IC_TLS_MUTUAL);
     }
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);

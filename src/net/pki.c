@@ -8,6 +8,7 @@
  */
 #include "iotcored/pki.h"
 
+#include "iotcored/alloc.h"
 #include "iotcored/error.h"
 #include "iotcored/str.h"
 #include "iotcored/tls.h"
@@ -22,6 +23,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -188,4 +190,134 @@ out:
     X509_free(ca);
     X509_free(cert);
     return rc;
+}
+
+/* ---- device certificates (CreateKeysAndCertificate, CreateCertificateFromCsr) */
+
+static char *bio_string(BIO *b) {
+    char *data = NULL;
+    long n = BIO_get_mem_data(b, &data);
+    char *s = ic_xmalloc((size_t)(n > 0 ? n : 0) + 1);
+    if (n > 0)
+        memcpy(s, data, (size_t)n);
+    s[n > 0 ? n : 0] = '\0';
+    return s;
+}
+
+static char *pem_of_cert(X509 *x) {
+    BIO *b = BIO_new(BIO_s_mem());
+    char *s = NULL;
+    if (b && PEM_write_bio_X509(b, x))
+        s = bio_string(b);
+    BIO_free(b);
+    return s;
+}
+
+/* A device certificate as AWS issues them: CN "AWS IoT Certificate",
+ * clientAuth, valid until the end of 2049. */
+static X509 *make_device_cert(EVP_PKEY *pub, X509 *ca, EVP_PKEY *ca_key) {
+    X509 *x = X509_new();
+    unsigned char serial[20];
+    BIGNUM *bn;
+    X509_NAME *name;
+    ASN1_TIME *end = ASN1_TIME_new();
+    bool ok = x != NULL && end != NULL;
+    RAND_bytes(serial, sizeof(serial));
+    serial[0] &= 0x7f;
+    bn = BN_bin2bn(serial, sizeof(serial), NULL);
+    ok = ok && X509_set_version(x, 2) &&
+         BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+    BN_free(bn);
+    ok = ok && X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+         ASN1_TIME_set_string(end, "20491231235959Z") &&
+         X509_set1_notAfter(x, end) && X509_set_pubkey(x, pub);
+    name = X509_get_subject_name(x);
+    ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                          (const unsigned char *)"AWS IoT Certificate",
+                                          -1, -1, 0) &&
+         X509_set_issuer_name(x, X509_get_subject_name(ca));
+    ok = ok && add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") == 0 &&
+         add_ext(x, ca, NID_key_usage, "critical,digitalSignature") == 0 &&
+         add_ext(x, ca, NID_ext_key_usage, "clientAuth") == 0 &&
+         add_ext(x, ca, NID_subject_key_identifier, "hash") == 0 &&
+         add_ext(x, ca, NID_authority_key_identifier, "keyid") == 0;
+    ok = ok && X509_sign(x, ca_key, EVP_sha256()) > 0;
+    ASN1_TIME_free(end);
+    if (!ok) {
+        X509_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+int ic_pki_issue(const char *dir, const char *csr_pem, ic_pki_issued_t *out,
+                 char *err, size_t errlen) {
+    ic_pki_paths_t p;
+    EVP_PKEY *ca_key = NULL, *key = NULL;
+    X509 *ca = NULL, *cert = NULL;
+    X509_REQ *req = NULL;
+    BIO *b = NULL;
+    int rc = 0;
+    memset(out, 0, sizeof(*out));
+    ic_pki_paths(dir, &p);
+    ca = read_cert(p.ca_cert);
+    ca_key = read_key(p.ca_key);
+    if (ca == NULL || ca_key == NULL) {
+        rc = fail(err, errlen, "cannot read ca.pem/ca.key");
+        goto out;
+    }
+    if (csr_pem != NULL) {
+        b = BIO_new_mem_buf(csr_pem, -1);
+        req = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
+        key = req ? X509_REQ_get_pubkey(req) : NULL;
+        if (key == NULL || X509_REQ_verify(req, key) != 1) {
+            ERR_clear_error();
+            snprintf(err, errlen, "the certificate signing request is not valid");
+            rc = IC_EINVAL;
+            goto out;
+        }
+    } else {
+        key = EVP_RSA_gen(2048);
+        if (key == NULL) {
+            rc = fail(err, errlen, "cannot make a key pair");
+            goto out;
+        }
+        BIO_free(b);
+        b = BIO_new(BIO_s_mem());
+        if (b == NULL || !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) {
+            rc = fail(err, errlen, "cannot encode the private key");
+            goto out;
+        }
+        out->key_pem = bio_string(b);
+        BIO_free(b);
+        b = BIO_new(BIO_s_mem());
+        if (b == NULL || !PEM_write_bio_PUBKEY(b, key)) {
+            rc = fail(err, errlen, "cannot encode the public key");
+            goto out;
+        }
+        out->pub_pem = bio_string(b);
+    }
+    cert = make_device_cert(key, ca, ca_key);
+    out->cert_pem = cert ? pem_of_cert(cert) : NULL;
+    if (out->cert_pem == NULL)
+        rc = fail(err, errlen, "cannot sign the certificate");
+out:
+    if (rc != 0)
+        ic_pki_issued_free(out);
+    BIO_free(b);
+    X509_REQ_free(req);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(key);
+    X509_free(ca);
+    X509_free(cert);
+    return rc;
+}
+
+void ic_pki_issued_free(ic_pki_issued_t *x) {
+    free(x->cert_pem);
+    if (x->key_pem)
+        OPENSSL_cleanse(x->key_pem, strlen(x->key_pem));
+    free(x->key_pem);
+    free(x->pub_pem);
+    memset(x, 0, sizeof(*x));
 }

@@ -100,6 +100,36 @@ static const char *const steps[] = {
     "  exclusive INTEGER NOT NULL,"
     "  PRIMARY KEY (thing_name, principal)"
     ") WITHOUT ROWID;",
+    /* 5: IoT policies with versions and attachments; what the control
+     * plane adds to thing types, groups and CA certificates. */
+    "CREATE TABLE policies ("
+    "  name TEXT PRIMARY KEY,"
+    "  default_version INTEGER NOT NULL,"
+    "  next_version INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE policy_versions ("
+    "  policy TEXT NOT NULL REFERENCES policies(name) ON DELETE CASCADE,"
+    "  version INTEGER NOT NULL,"
+    "  document TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (policy, version)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE policy_targets ("
+    "  policy TEXT NOT NULL REFERENCES policies(name) ON DELETE CASCADE,"
+    "  target TEXT NOT NULL,"
+    "  PRIMARY KEY (policy, target)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX policy_targets_by_target ON policy_targets(target);"
+    "ALTER TABLE thing_types ADD COLUMN id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE thing_types ADD COLUMN props TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE thing_types ADD COLUMN deprecated_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE thing_groups ADD COLUMN id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE thing_groups ADD COLUMN props TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE thing_groups ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE ca_certificates ADD COLUMN props TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE certificates ADD COLUMN props TEXT NOT NULL DEFAULT '{}';",
 };
 
 int ic_migrate_latest(void) {

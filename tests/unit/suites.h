@@ -15,5 +15,8 @@ Suite *ic_topic_suite(void);
 Suite *ic_trie_suite(void);
 Suite *ic_registry_suite(void);
 Suite *ic_things_suite(void);
+Suite *ic_http_parse_suite(void);
+Suite *ic_sigv4_suite(void);
+Suite *ic_policies_suite(void);
 
 #endif
