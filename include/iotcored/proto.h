@@ -95,6 +95,9 @@ void ic_proto_sweep(ic_proto_env_t *env, uint64_t now_mono_ms,
                     int64_t now_wall_ms);
 /* Server stopping: MQTT 5 clients get DISCONNECT 0x8B; all are closed. */
 void ic_proto_shutdown_all(ic_proto_env_t *env);
+/* The connection turned out to speak HTTP (ALPN or an HTTP listener): the
+ * CONNECT timeout no longer applies; the transport times it out itself. */
+void ic_proto_set_not_mqtt(ic_proto_t *pr);
 /* A certificate stopped being ACTIVE (or was deleted): close every live
  * connection authenticated with it (MQTT 5: DISCONNECT 0x87 first).
  * Returns how many. */

@@ -100,6 +100,7 @@ struct ic_proto_s {
     const char *close_reason;  /* why the connection ended (log) */
     char peer[64];
     bool needs_cert;           /* mutual TLS listener */
+    bool is_not_mqtt;          /* the transport serves HTTP: no CONNECT due */
     tls_peer_t *tls;           /* what TLS said, until CONNECT is decided */
     char *principal;           /* certificate ID, NULL = none */
     char *thing;               /* associated thing, NULL = none */
@@ -1166,7 +1167,7 @@ void ic_proto_sweep(ic_proto_env_t *env, uint64_t now_mono_ms,
     ic_session_t *s;
     for (pr = env->live; pr; pr = next) {
         next = pr->next;
-        if (pr->state == ST_CONNECT &&
+        if (pr->state == ST_CONNECT && !pr->is_not_mqtt &&
             now_mono_ms - pr->opened_ms > CONNECT_TIMEOUT_MS) {
             ic_log_info("connect timeout", "peer=%s", pr->peer);
             begin_close(pr, "CLIENT_ERROR");
@@ -1209,6 +1210,10 @@ void ic_proto_shutdown_all(ic_proto_env_t *env) {
         else
             begin_close(pr, "SERVER_INITIATED_DISCONNECT");
     }
+}
+
+void ic_proto_set_not_mqtt(ic_proto_t *pr) {
+    pr->is_not_mqtt = true;
 }
 
 size_t ic_proto_disconnect_principal(ic_proto_env_t *env, const char *principal,

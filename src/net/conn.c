@@ -516,6 +516,18 @@ static void on_http_idle(uv_timer_t *t) {
     io_close(c);
 }
 
+/* The connection speaks HTTP from now on: no MQTT CONNECT timeout, an idle
+ * timer of its own (armed until the first request, reset by every read). */
+static void http_begin(conn_t *c) {
+    ic_proto_set_not_mqtt(c->proto);
+    if (c->idle == NULL) {
+        c->idle = ic_xmalloc(sizeof(uv_timer_t));
+        uv_timer_init(c->cs->loop, c->idle);
+        c->idle->data = c;
+    }
+    uv_timer_start(c->idle, on_http_idle, c->cs->http_idle_ms, 0);
+}
+
 /* Bytes of an HTTP connection: to its server side when the listener's
  * protocol has a service, else the 501 placeholder. */
 static void http_bytes(conn_t *c, const uint8_t *p, size_t n) {
@@ -524,14 +536,10 @@ static void http_bytes(conn_t *c, const uint8_t *p, size_t n) {
         http_not_yet(c, p, n);
         return;
     }
-    if (c->http == NULL) {
+    if (c->http == NULL)
         c->http = ic_http_new(svc, &http_io, c, ic_proto_peer(c->proto),
                               &c->cs->http_lim);
-        c->idle = ic_xmalloc(sizeof(uv_timer_t));
-        uv_timer_init(c->cs->loop, c->idle);
-        c->idle->data = c;
-    }
-    uv_timer_start(c->idle, on_http_idle, c->cs->http_idle_ms, 0);
+    http_begin(c);
     ic_http_feed(c->http, p, n);
 }
 
@@ -552,6 +560,7 @@ static void dispatch_alpn(conn_t *c) {
     default:
         c->is_http = true;
         c->protocol = IC_PROTO_HTTPS;
+        http_begin(c);
         break;
     }
 }
@@ -686,6 +695,8 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
     c->protocol = lc->protocol;
     c->is_http = lc->protocol == IC_PROTO_HTTPS ||
                  lc->protocol == IC_PROTO_CONTROL;
+    if (c->is_http)
+        http_begin(c);
     if (tls != NULL) {
         c->tls = ic_tls_new(tls);
         c->is_alpn = lc->protocol == IC_PROTO_ALPN;

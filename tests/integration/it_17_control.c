@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define AKID "AKIAIOSFODNN7EXAMPLE"
@@ -329,7 +330,8 @@ START_TEST(http_framing_and_limits) {
     ich_t h;
     int port;
     char *out, req[512];
-    start_control(&h, "control_auth none\nhttp_max_body_size 1K\n");
+    start_control(&h, "control_auth none\nhttp_max_body_size 1K\n"
+                      "http_idle_timeout 1s\n");
     ck_assert(ich_wait_log(&h, "control plane unauthenticated", 1, 5000));
     port = ich_port(&h, "control");
     /* two pipelined requests on one connection, answered in order */
@@ -369,6 +371,21 @@ START_TEST(http_framing_and_limits) {
     ck_assert_msg(strstr(out, "HTTP/1.1 400") &&
                       strstr(out, "InvalidRequestException"), "%s", out);
     free(out);
+    /* an idle connection is closed after http_idle_timeout; a keep-alive one
+     * is answered for as long as it keeps talking */
+    {
+        int fd = ich_connect(port);
+        char b[4096];
+        struct timeval tv = {5, 0};
+        ssize_t r;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        ck_assert_int_gt(send(fd, "GET /things HTTP/1.1\r\n\r\n", 26, MSG_NOSIGNAL), 0);
+        r = recv(fd, b, sizeof(b), 0);
+        ck_assert_int_gt(r, 0);
+        r = recv(fd, b, sizeof(b), 0); /* blocks until the idle close */
+        ck_assert_int_eq(r, 0);
+        close(fd);
+    }
     /* nothing was created by the refused requests */
     out = exchange(port, "GET /things HTTP/1.1\r\nConnection: close\r\n\r\n");
     ck_assert_msg(strstr(out, "{\"things\":[]}"), "%s", out);
