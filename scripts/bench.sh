@@ -53,6 +53,28 @@ CONF
         ;;
     iotcored)
         rm -rf "$work/data"
+        # the broker enforces IoT policies: allow-all, or (BENCH_POLICY=
+        # bench-10-statements) ten statements with variables, the last one
+        # allowing the benchmark's topics
+        cat > "$work/seed.json" <<'SEED'
+{"policies": [
+ {"name": "bench-allow-all", "document": {"Version": "2012-10-17",
+  "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}},
+ {"name": "bench-10-statements", "document": {"Version": "2012-10-17",
+  "Statement": [
+   {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:*:*:client/${iot:ClientId}"},
+   {"Effect": "Deny", "Action": "iot:Publish", "Resource": "arn:aws:iot:*:*:topic/admin/*"},
+   {"Effect": "Deny", "Action": "iot:Subscribe", "Resource": "arn:aws:iot:*:*:topicfilter/admin/*"},
+   {"Effect": "Allow", "Action": "iot:Publish", "Resource": "arn:aws:iot:*:*:topic/dev/${iot:ClientId}/*"},
+   {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": "arn:aws:iot:*:*:topicfilter/dev/${iot:ClientId}/*"},
+   {"Effect": "Allow", "Action": "iot:Receive", "Resource": "arn:aws:iot:*:*:topic/dev/${iot:ClientId}/*"},
+   {"Effect": "Deny", "Action": "iot:RetainPublish", "Resource": "arn:aws:iot:*:*:topic/bench/no-retain/*"},
+   {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"], "Resource": "arn:aws:iot:*:*:topic/$aws/things/${iot:ClientId}/*"},
+   {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": "arn:aws:iot:*:*:topicfilter/$aws/things/${iot:ClientId}/*"},
+   {"Effect": "Allow", "Action": ["iot:Publish", "iot:Subscribe", "iot:Receive"], "Resource": ["arn:aws:iot:*:*:topic/bench/*", "arn:aws:iot:*:*:topicfilter/bench/*", "arn:aws:iot:*:*:topicfilter/$share/bench/*"]}
+  ]}}
+]}
+SEED
         cat > "$work/iotcored.conf" <<CONF
 data_dir $work/data
 log_level warning
@@ -62,10 +84,12 @@ max_queued_messages 1000
 publish_rate_limit 0
 throughput_limit 0
 connect_rate_limit 0
+seed $work/seed.json
 listener mqtt
   bind 127.0.0.1
   port $port
   tls off
+  listener_policy ${BENCH_POLICY:-bench-allow-all}
 CONF
         taskset -c $BROKER_CPU "$DAEMON" -c "$work/iotcored.conf" &
         pid=$!

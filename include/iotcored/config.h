@@ -81,6 +81,7 @@ typedef struct ic_listener_conf_s {
     int port;             /* 0 = ephemeral */
     int protocol;         /* ic_listener_protocol_t */
     int tls;              /* ic_tls_mode_t: off, on, mutual */
+    char *listener_policy; /* policy added for every connection, "" none */
     ic_srcloc_t loc;      /* the `listener` line */
     ic_srcloc_t port_loc; /* the `port` line (or loc if defaulted) */
 } ic_listener_conf_t;
@@ -127,6 +128,7 @@ typedef struct ic_config_s {
     /* Control plane and HTTP */
     ic_cfg_pairs_t credentials; /* SigV4 access key ID -> secret */
     int control_auth;          /* ic_control_auth_t */
+    int policy_mode;           /* ic_policy_mode_t: enforce, audit */
     char *seed;                /* JSON seed file applied at start, "" = none */
     int64_t http_max_body_size;   /* bytes of an HTTP request body */
     int64_t http_max_header_size; /* bytes of request line + headers */

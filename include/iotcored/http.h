@@ -99,7 +99,11 @@ typedef struct ic_http_service_s {
     const ic_http_route_t *routes;
     size_t n_routes;
     ic_http_auth_fn authorize;     /* NULL = no authentication */
-    void *data;                    /* passed to authorize and handlers */
+    /* After every handled request (may be NULL): e.g. apply a change to
+     * live connections. */
+    void (*after)(const ic_http_call_t *call, const ic_http_resp_t *resp,
+                  void *data);
+    void *data;                    /* passed to authorize, handlers, after */
 } ic_http_service_t;
 
 /* Output of a connection, implemented by net/conn.c. */

@@ -17,6 +17,9 @@ int ic_mqtt_init(ic_mqtt_t **out, ic_broker_t *b);
  * the 1 s sweep with b->cron. */
 int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen);
 ic_proto_env_t *ic_mqtt_env(ic_mqtt_t *m);
+/* Policies or attachments may have changed: re-check iot:Connect of live
+ * connections now (also done every second by the sweep). */
+void ic_mqtt_recheck(ic_mqtt_t *m);
 /* SIGHUP: reload the certificate registry from the store. */
 int ic_mqtt_reload(ic_mqtt_t *m, const ic_config_t *next);
 /* Save persistent sessions (connections are already closed). */

@@ -59,6 +59,8 @@ typedef struct ic_proto_env_s {
     ic_registry_t *registry;  /* certificate registry */
     ic_things_t *things;      /* thing registry */
     ic_policies_t *policies;  /* IoT policies and their attachments */
+    struct ic_auth_s *auth;   /* policy decisions; NULL = everything allowed
+                                 (unit tests of the broker alone) */
     bool cert_auth_registry;  /* cert_auth registry (else: chain to tls_ca) */
     const char *account_id;   /* borrowed from the config */
     uint64_t n_assigned;      /* assigned client IDs handed out */
@@ -98,6 +100,12 @@ void ic_proto_shutdown_all(ic_proto_env_t *env);
 /* The connection turned out to speak HTTP (ALPN or an HTTP listener): the
  * CONNECT timeout no longer applies; the transport times it out itself. */
 void ic_proto_set_not_mqtt(ic_proto_t *pr);
+/* Policy `name` (listener_policy; borrowed) is in effect for this
+ * connection in addition to its principal's; NULL = none. */
+void ic_proto_set_anonymous_policy(ic_proto_t *pr, const char *name);
+/* Policies or attachments changed: re-evaluate iot:Connect for every live
+ * connection, disconnecting (0x87) those that lost it. */
+void ic_proto_recheck(ic_proto_env_t *env);
 /* A certificate stopped being ACTIVE (or was deleted): close every live
  * connection authenticated with it (MQTT 5: DISCONNECT 0x87 first).
  * Returns how many. */

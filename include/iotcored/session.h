@@ -37,6 +37,10 @@ typedef struct ic_sessions_s ic_sessions_t;
 typedef struct ic_session_sink_s {
     void (*publish)(void *conn, ic_msg_t *m, uint8_t qos, uint16_t pid,
                     bool retain, bool dup);
+    /* May the connection receive m now (iot:Receive)? Asked before a
+     * message is sent or put in flight; a refused message is dropped, as
+     * AWS drops it. NULL = always. */
+    bool (*may_receive)(void *conn, const ic_msg_t *m);
 } ic_session_sink_t;
 
 typedef struct ic_sub_rec_s {

@@ -135,6 +135,8 @@ bool ic_things_get_type(const ic_things_t *t, const char *name,
                         ic_thing_type_t *out);
 bool ic_things_get_group(const ic_things_t *t, const char *name,
                          ic_thing_group_t *out);
+/* Bumped by every change (authorization caches compare it). */
+uint64_t ic_things_generation(const ic_things_t *t);
 /* Names (borrowed), sorted ascending, up to cap; return the total. */
 size_t ic_things_list(const ic_things_t *t, const char **out, size_t cap);
 size_t ic_things_list_types(const ic_things_t *t, const char **out, size_t cap);

@@ -401,6 +401,11 @@ static const ic_http_route_t routes[] = {
      ic__ctl_list_attached_policies},
     {"ListTargetsForPolicy", "POST", "/policy-targets/{policyName}",
      ic__ctl_list_targets_for_policy},
+    /* authorization questions */
+    {"TestAuthorization", "POST", "/test-authorization",
+     ic__ctl_test_authorization},
+    {"GetEffectivePolicies", "POST", "/effective-policies",
+     ic__ctl_get_effective_policies},
     /* endpoints */
     {"DescribeEndpoint", "GET", "/endpoint", describe_endpoint},
     /* iotcored's own (not AWS operations; not in the botocore model) */
@@ -487,6 +492,15 @@ out:
     return rc;
 }
 
+/* A change through the API applies to live connections at once (a
+ * connection that lost iot:Connect is dropped now, not at the next sweep). */
+static void after(const ic_http_call_t *call, const ic_http_resp_t *resp,
+                  void *data) {
+    ctl_t *c = data;
+    if (!resp->is_error && strcmp(call->req->method, "GET") != 0)
+        ic_mqtt_recheck(c->b->mqtt);
+}
+
 /* ---- module -------------------------------------------------------------------------- */
 
 int ic_control_init(ic_control_t **out, ic_broker_t *b) {
@@ -496,6 +510,7 @@ int ic_control_init(ic_control_t **out, ic_broker_t *b) {
     c->svc.routes = routes;
     c->svc.n_routes = sizeof(routes) / sizeof(routes[0]);
     c->svc.authorize = authorize;
+    c->svc.after = after;
     c->svc.data = c;
     *out = c;
     return 0;

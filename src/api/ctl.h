@@ -128,6 +128,9 @@ CTL_HANDLER(ic__ctl_detach_policy);
 CTL_HANDLER(ic__ctl_list_attached_policies);
 CTL_HANDLER(ic__ctl_list_targets_for_policy);
 
+CTL_HANDLER(ic__ctl_test_authorization);
+CTL_HANDLER(ic__ctl_get_effective_policies);
+
 /* Used by the seed file too: the same rules as the API. */
 int ic__ctl_seed_apply(ctl_t *c, const char *path, char *err, size_t errlen);
 

@@ -16,6 +16,7 @@ static const char *const sync_modes[] = {"normal", "full", NULL};
 static const char *const protocols[] = {"mqtt", "alpn", "https", "control",
                                          NULL};
 static const char *const control_auths[] = {"sigv4", "none", NULL};
+static const char *const policy_modes[] = {"enforce", "audit", NULL};
 static const char *const key_types[] = {"ecdsa", "rsa", NULL};
 static const char *const cert_auths[] = {"registry", "ca", NULL};
 static const char *const refusal_points[] = {"connect", "handshake", NULL};
@@ -150,6 +151,9 @@ static const ic_directive_t directives[] = {
     {"control_auth", G(control_auth), IC_CFG_ENUM, 0, 0, "sigv4", true,
      control_auths, NULL,
      "sigv4 (every control-plane request signed) or none (no check; logged)"},
+    {"policy_mode", G(policy_mode), IC_CFG_ENUM, 0, 0, "enforce", true,
+     policy_modes, NULL,
+     "enforce IoT policies, or audit (allow, and log what would be denied)"},
     {"seed", G(seed), IC_CFG_PATH, 0, 0, "", false, NULL, NULL,
      "JSON file of policies, things, groups and certificates applied at start"},
     {"http_max_body_size", G(http_max_body_size), IC_CFG_SIZE, 1024,
@@ -173,6 +177,10 @@ static const ic_directive_t directives[] = {
     {"tls", L(tls), IC_CFG_ENUM, 0, 0, "mutual", false, tls_modes, NULL,
      "off (plaintext), on (server certificate), mutual (client certificate "
      "required)"},
+    {"listener_policy", L(listener_policy), IC_CFG_STRING, 0, 0, "", false,
+     NULL, NULL,
+     "named IoT policy in effect for every connection of this listener, in "
+     "addition to its principal's"},
 };
 
 const ic_directive_t *ic_config_directives(size_t *n) {

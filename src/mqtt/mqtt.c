@@ -8,6 +8,7 @@
 #include "iotcored/mqtt.h"
 
 #include "iotcored/alloc.h"
+#include "iotcored/auth.h"
 #include "iotcored/clock.h"
 #include "iotcored/config.h"
 #include "iotcored/cron.h"
@@ -29,6 +30,8 @@ struct ic_mqtt_s {
     ic_registry_t *registry;
     ic_things_t *things;
     ic_policies_t *policies;
+    ic_auth_t *auth;
+    uint64_t checked_epoch;   /* auth epoch live connections were checked at */
     struct reload_s *reload;  /* a registry reload waiting for the store */
     ic_proto_env_t env;
 };
@@ -53,6 +56,15 @@ static void index_sub(ic_session_t *s, const ic_sub_rec_t *r, void *data) {
 static void sweep(uint64_t now_ms, void *data) {
     ic_mqtt_t *m = data;
     ic_proto_sweep(&m->env, now_ms, ic_clock_wall_ms());
+    ic_mqtt_recheck(m);
+}
+
+void ic_mqtt_recheck(ic_mqtt_t *m) {
+    uint64_t e = ic_auth_epoch(m->auth);
+    if (e == m->checked_epoch)
+        return;
+    m->checked_epoch = e;
+    ic_proto_recheck(&m->env);
 }
 
 int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
@@ -81,6 +93,10 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
     m->env.registry = m->registry;
     m->env.things = m->things;
     m->env.policies = m->policies;
+    m->auth = ic_auth_new(m->registry, m->things, m->policies, m->b->cfg->region,
+                          m->b->cfg->account_id);
+    ic_auth_set_mode(m->auth, (ic_policy_mode_t)m->b->cfg->policy_mode);
+    m->env.auth = m->auth;
     m->env.cert_auth_registry = m->b->cfg->cert_auth == IC_CERT_AUTH_REGISTRY;
     m->env.account_id = m->b->cfg->account_id;
     ic_map_init(&m->env.connect_times);
@@ -123,7 +139,7 @@ static void reload_registries(int status, void *data) {
 int ic_mqtt_reload(ic_mqtt_t *m, const ic_config_t *next) {
     reload_t *r;
     int rc;
-    (void)next;
+    ic_auth_set_mode(m->auth, (ic_policy_mode_t)next->policy_mode);
     if (m->b->db == NULL || m->reload != NULL)
         return 0;
     r = ic_xmalloc(sizeof(*r));
@@ -159,6 +175,7 @@ void ic_mqtt_fini(ic_mqtt_t *m) {
     ic_registry_free(m->registry);
     ic_things_free(m->things);
     ic_policies_free(m->policies);
+    ic_auth_free(m->auth);
     ic_sessions_free(m->sessions);
     ic_retain_free(m->retain);
     ic_map_free(&m->env.connect_times);

@@ -16,6 +16,7 @@
 #include "iotcored/proto.h"
 
 #include "iotcored/alloc.h"
+#include "iotcored/auth.h"
 #include "iotcored/clock.h"
 #include "iotcored/codec.h"
 #include "iotcored/error.h"
@@ -104,6 +105,10 @@ struct ic_proto_s {
     tls_peer_t *tls;           /* what TLS said, until CONNECT is decided */
     char *principal;           /* certificate ID, NULL = none */
     char *thing;               /* associated thing, NULL = none */
+    ic_auth_conn_t *auth;      /* authorization context, from CONNECT */
+    const char *anon_policy;   /* listener's, borrowed from the config */
+    bool asked_persistent;     /* CONNECT attributes, for re-checks */
+    bool asked_will;
 };
 
 static const ic_session_sink_t sink;
@@ -314,7 +319,22 @@ void ic_proto_closed(ic_proto_t *pr) {
     forget_tls_peer(pr);
     free(pr->principal);
     free(pr->thing);
+    ic_auth_conn_free(pr->auth);
     free(pr);
+}
+
+/* ---- authorization ----------------------------------------------------------- */
+
+/* Policies decide (iot/auth.c); without an engine (unit tests) all goes. */
+static bool allowed(ic_proto_t *pr, ic_auth_action_t act, const char *name,
+                    size_t len, const ic_auth_connect_t *cx) {
+    if (pr->env->auth == NULL || pr->auth == NULL)
+        return true;
+    return ic_auth_allow(pr->env->auth, pr->auth, act, name, len, cx);
+}
+
+void ic_proto_set_anonymous_policy(ic_proto_t *pr, const char *name) {
+    pr->anon_policy = name;
 }
 
 /* ---- CONNECT ----------------------------------------------------------------- */
@@ -490,6 +510,45 @@ static int on_connect(ic_proto_t *pr, const ic_connect_t *c) {
     return on_connect_accepted(pr, c);
 }
 
+/* iot:Connect on client/<id> with the connect attributes, and the will's
+ * iot:Publish (+ RetainPublish) on its topic (aws-iot-auth.md 1.2). A
+ * denial: MQTT 5 CONNACK 0x87, MQTT 3.1.1 a close (1.6). */
+static int authorize_connect(ic_proto_t *pr, const ic_connect_t *c,
+                             const char *id, size_t id_len) {
+    ic_proto_env_t *env = pr->env;
+    ic_auth_connect_t cx;
+    char cid[256];
+    if (env->auth == NULL)
+        return 0;
+    snprintf(cid, sizeof(cid), "%.*s", (int)id_len, id);
+    memset(&cx, 0, sizeof(cx));
+    cx.persistent = c->version == IC_MQTT_V5
+                        ? (c->props.present & IC_PROP_BIT(IC_PROP_SESSION_EXPIRY)) &&
+                              c->props.session_expiry > 0
+                        : !c->clean_start;
+    cx.has_will = c->has_will;
+    cx.will_topic = (const char *)c->will.topic.p;
+    cx.will_topic_len = c->will.topic.len;
+    pr->asked_persistent = cx.persistent;
+    pr->asked_will = cx.has_will;
+    ic_auth_conn_free(pr->auth);
+    pr->auth = ic_auth_conn_new(env->auth, pr->principal, pr->anon_policy, cid,
+                                pr->peer, pr->tls ? pr->tls->sni : NULL);
+    if (ic_auth_allow(env->auth, pr->auth, IC_ACT_CONNECT, cid, strlen(cid), &cx) &&
+        (!c->has_will ||
+         (ic_auth_allow(env->auth, pr->auth, IC_ACT_PUBLISH,
+                        (const char *)c->will.topic.p, c->will.topic.len, NULL) &&
+          (!c->will.retain ||
+           ic_auth_allow(env->auth, pr->auth, IC_ACT_RETAIN,
+                         (const char *)c->will.topic.p, c->will.topic.len,
+                         NULL)))))
+        return 0;
+    if (pr->version == IC_MQTT_V5)
+        return refuse_quietly(pr, RC_NOT_AUTHORIZED, 0, "AUTH_ERROR");
+    begin_close(pr, "AUTH_ERROR");
+    return IC_ECLOSED;
+}
+
 static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c) {
     ic_proto_env_t *env = pr->env;
     const ic_profile_t *p = env->p;
@@ -537,6 +596,8 @@ static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c) {
     if (connect_throttled(pr, id, id_len))
         return refuse(pr, RC_QUOTA_EXCEEDED, V3_UNAVAILABLE,
                       "more than connect_rate_limit CONNECTs per second");
+    if (authorize_connect(pr, c, id, id_len) != 0)
+        return IC_ECLOSED;
 
     /* Session expiry: MQTT 3.1.1 persistent sessions get the default;
      * MQTT 5 asks, capped at the maximum (AWS 5.5). */
@@ -623,9 +684,13 @@ static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c) {
     pr->state = ST_ACTIVE;
     send_packet(pr, &pkt);
     ic_session_attach(s, pr, &sink, window);
-    if (pr->principal && env->things) {
-        /* aws-iot-auth.md 4.7: the client ID names a thing the
-         * certificate is attached to */
+    if (pr->auth) {
+        /* aws-iot-auth.md 4.7: the client ID names a thing the certificate
+         * is attached to, or the certificate is exclusively one thing's */
+        const char *thing = ic_auth_conn_thing(env->auth, pr->auth);
+        free(pr->thing);
+        pr->thing = thing ? ic_xstrdup(thing) : NULL;
+    } else if (pr->principal && env->things) {
         const char *thing =
             ic_things_connection_thing(env->things, pr->principal, s->client_id);
         free(pr->thing);
@@ -721,6 +786,16 @@ static int reject_publish(ic_proto_t *pr, const ic_publish_t *pub, uint8_t rc,
     return disconnect(pr, rc, "CLIENT_ERROR");
 }
 
+/* aws-iot-auth.md 1.6: MQTT 5 QoS 1 gets PUBACK 0x87; QoS 0 (nowhere to
+ * put a code) and MQTT 3.1.1 lose the connection. auth.c logged why. */
+static int deny_publish(ic_proto_t *pr, const ic_publish_t *pub) {
+    if (pr->version == IC_MQTT_V5 && pub->qos == 1) {
+        send_ack(pr, IC_MQTT_PUBACK, pub->packet_id, RC_NOT_AUTHORIZED);
+        return 0;
+    }
+    return disconnect(pr, RC_NOT_AUTHORIZED, "FORBIDDEN_ACCESS");
+}
+
 static int on_publish(ic_proto_t *pr, const ic_publish_t *pub, size_t wire) {
     ic_proto_env_t *env = pr->env;
     const ic_profile_t *p = env->p;
@@ -748,6 +823,9 @@ static int on_publish(ic_proto_t *pr, const ic_publish_t *pub, size_t wire) {
     if (pub->retain && ic_topic_is_reserved(topic, topic_len))
         return reject_publish(pr, pub, RC_TOPIC_INVALID,
                               "retain is not allowed on reserved topics");
+    if (!allowed(pr, IC_ACT_PUBLISH, topic, topic_len, NULL) ||
+        (pub->retain && !allowed(pr, IC_ACT_RETAIN, topic, topic_len, NULL)))
+        return deny_publish(pr, pub);
     if (pub->retain && pub->payload.len > 0 &&
         !ic_router_can_retain(env->router, topic, topic_len)) {
         /* AWS 5.6: at the retained-message maximum, new retained
@@ -868,6 +946,18 @@ static int on_subscribe(ic_proto_t *pr, const ic_subscribe_t *sub) {
                         s->client_id, (int)e->filter.len,
                         (const char *)e->filter.p, why ? why : "invalid");
             all[i] = pr->version == IC_MQTT_V5 ? rc : 0x80;
+            continue;
+        }
+        if (!allowed(pr, IC_ACT_SUBSCRIBE, (const char *)e->filter.p,
+                     e->filter.len, NULL)) {
+            /* aws-iot-auth.md 1.6: MQTT 5 SUBACK 0x87 for the filter,
+             * MQTT 3.1.1 loses the connection */
+            if (pr->version != IC_MQTT_V5) {
+                if (all != codes)
+                    free(all);
+                return disconnect(pr, RC_NOT_AUTHORIZED, "FORBIDDEN_ACCESS");
+            }
+            all[i] = RC_NOT_AUTHORIZED;
             continue;
         }
         qos = IC_SUBOPT_QOS(e->opts);
@@ -1156,7 +1246,12 @@ static void sink_publish(void *conn, ic_msg_t *m, uint8_t qos, uint16_t pid,
                          ic_msg_expiry_left(m, now));
 }
 
-static const ic_session_sink_t sink = {sink_publish};
+/* iot:Receive at every delivery (aws-iot-auth.md 1.2). */
+static bool sink_may_receive(void *conn, const ic_msg_t *m) {
+    return allowed(conn, IC_ACT_RECEIVE, m->topic, m->topic_len, NULL);
+}
+
+static const ic_session_sink_t sink = {sink_publish, sink_may_receive};
 
 /* ---- timers ----------------------------------------------------------------------- */
 
@@ -1214,6 +1309,26 @@ void ic_proto_shutdown_all(ic_proto_env_t *env) {
 
 void ic_proto_set_not_mqtt(ic_proto_t *pr) {
     pr->is_not_mqtt = true;
+}
+
+void ic_proto_recheck(ic_proto_env_t *env) {
+    ic_proto_t *pr, *next;
+    for (pr = env->live; pr; pr = next) {
+        ic_auth_connect_t cx;
+        next = pr->next;
+        if (pr->state != ST_ACTIVE || pr->auth == NULL || pr->session == NULL)
+            continue;
+        memset(&cx, 0, sizeof(cx));
+        cx.persistent = pr->asked_persistent;
+        cx.has_will = pr->asked_will;
+        if (pr->session->will) {
+            cx.will_topic = pr->session->will->topic;
+            cx.will_topic_len = pr->session->will->topic_len;
+        }
+        if (!ic_auth_allow(env->auth, pr->auth, IC_ACT_CONNECT,
+                           pr->session->client_id, pr->session->client_id_len, &cx))
+            disconnect(pr, RC_NOT_AUTHORIZED, "AUTH_ERROR");
+    }
 }
 
 size_t ic_proto_disconnect_principal(ic_proto_env_t *env, const char *principal,

@@ -244,13 +244,18 @@ static bool enqueue(ic_session_t *s, ic_msg_t *m, bool retain, uint64_t seq) {
     return true;
 }
 
-/* Move queued messages into free window slots, skipping expired ones. */
+static bool may_receive(const ic_session_t *s, const ic_msg_t *m) {
+    return s->sink->may_receive == NULL || s->sink->may_receive(s->conn, m);
+}
+
+/* Move queued messages into free window slots, skipping expired ones and
+ * those the connection may not receive (now). */
 static void pump(ic_session_t *s, int64_t now_ms) {
     while (s->conn && s->q_n > 0 && s->n_inflight < s->window) {
         ic_qent_t e = s->q[s->q_head];
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_n--;
-        if (ic_msg_is_expired(e.m, now_ms)) {
+        if (ic_msg_is_expired(e.m, now_ms) || !may_receive(s, e.m)) {
             forget_msg(s, e.seq);
             ic_msg_unref(e.m);
             s->dropped++;
@@ -266,6 +271,10 @@ void ic_session_deliver(ic_session_t *s, ic_msg_t *m, uint8_t qos, bool retain,
         /* AWS 5.8: an expired message is not delivered (retained copies
          * and wills can be older than the publish that routes them) */
         s->dropped++;
+        return;
+    }
+    if (s->conn && !may_receive(s, m)) {
+        s->dropped++; /* AWS: iot:Receive denied, silently not delivered */
         return;
     }
     if (qos == 0) {

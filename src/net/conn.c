@@ -692,6 +692,8 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
     uv_tcp_nodelay(&c->tcp, 1);
     peer_name(&c->tcp, peer, sizeof(peer));
     c->proto = ic_proto_new(cs->env, &io_ops, c, peer);
+    if (lc->listener_policy && lc->listener_policy[0])
+        ic_proto_set_anonymous_policy(c->proto, lc->listener_policy);
     c->protocol = lc->protocol;
     c->is_http = lc->protocol == IC_PROTO_HTTPS ||
                  lc->protocol == IC_PROTO_CONTROL;

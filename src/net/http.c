@@ -346,6 +346,8 @@ static void handle(ic_http_t *h, const ic_http_request_t *req) {
     call.principal = principal;
     call.peer = h->peer;
     route->fn(&call, &resp, h->svc->data);
+    if (h->svc->after)
+        h->svc->after(&call, &resp, h->svc->data);
     if (resp.is_error)
         ic_log_info("http error", "service=%s op=%s peer=%s status=%d "
                     "message=%.*s",

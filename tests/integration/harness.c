@@ -61,10 +61,20 @@ void ich_init(ich_t *h) {
 }
 
 void ich_write_conf(ich_t *h, const char *body) {
-    FILE *f = fopen(h->conf, "w");
+    char seed[256];
+    FILE *f;
+    snprintf(seed, sizeof(seed), "%s/test-seed.json", h->dir);
+    f = fopen(seed, "w");
     ck_assert_ptr_nonnull(f);
-    fprintf(f, "data_dir %s/data\nlog_file %s\nlog_level info\n\n%s", h->dir,
-            h->log, body ? body : ICH_MQTT_LISTENER);
+    fputs("{\"policies\":[{\"name\":\"" ICH_POLICY "\",\"document\":"
+          "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+          "\"Action\":\"iot:*\",\"Resource\":\"*\"}]}}]}\n", f);
+    fclose(f);
+    f = fopen(h->conf, "w");
+    ck_assert_ptr_nonnull(f);
+    /* a test's own `seed` line, later in body, replaces this one */
+    fprintf(f, "data_dir %s/data\nlog_file %s\nlog_level info\nseed %s\n\n%s",
+            h->dir, h->log, seed, body ? body : ICH_MQTT_LISTENER);
     fclose(f);
 }
 

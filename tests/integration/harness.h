@@ -35,9 +35,17 @@ typedef struct ich_s {
     const char *env[4];   /* extra NAME=value for the daemon, NULL-ended */
 } ich_t;
 
+/* Every rendered config seeds an allow-all IoT policy named ICH_POLICY
+ * (policies are enforced: a listener or certificate without one is denied
+ * everything). Tests about the broker, not about policies, use it through
+ * `listener_policy`. */
+#define ICH_POLICY "test-allow-all"
+#define ICH_LISTENER_POLICY "  listener_policy " ICH_POLICY "\n"
+
 /* Default listener block: plaintext MQTT on loopback, ephemeral port. */
 #define ICH_MQTT_LISTENER \
-    "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol mqtt\n  tls off\n"
+    "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol mqtt\n  tls off\n" \
+    ICH_LISTENER_POLICY
 
 /* Prepare h: make the run directory. Call before ich_write_conf/ich_start. */
 void ich_init(ich_t *h);

@@ -37,7 +37,8 @@ static void start_with_pki(ich_t *h, const char *extra, const char *listeners) {
     snprintf(port_s, sizeof(port_s), "%d", ich_port(h, "mqtt"));
 }
 
-#define MTLS_LISTENER "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n"
+#define MTLS_LISTENER \
+    "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls mutual\n" ICH_LISTENER_POLICY
 
 static void start_mtls(ich_t *h) {
     start_with_pki(h, "cert_auth ca\n", MTLS_LISTENER);
@@ -193,7 +194,7 @@ START_TEST(local_ca_made_once_and_kept) {
     const char *argv[] = {"sh", "-c", cmd, NULL};
     ich_init(&h);
     ich_write_conf(&h, "connect_rate_limit 0\ncert_auth ca\nlistener mqtt\n  bind 127.0.0.1\n"
-                       "  port 0\n");
+                       "  port 0\n" ICH_LISTENER_POLICY);
     ich_spawn(&h);
     snprintf(port_s, sizeof(port_s), "%d", ich_port(&h, "mqtt"));
     snprintf(data, sizeof(data), "%s/data", h.dir);
@@ -289,7 +290,7 @@ static void register_cert(const ich_t *h, const char *flag, const char *pem,
  * JITR through a CA registered with auto-registration. */
 START_TEST(registry_decides) {
     ich_t h;
-    char body[1024], pem[300], id[65], ca_id[65], want[512], cmd[2048];
+    char body[2048], pem[300], id[65], ca_id[65], want[512], cmd[2048];
     char *out = NULL;
     const char *sh[] = {"sh", "-c", cmd, NULL};
     ich_proc_t watcher;
@@ -307,7 +308,8 @@ START_TEST(registry_decides) {
     snprintf(body, sizeof(body),
              "tls_cert %s/server-chain.pem\ntls_key %s/server.key\n"
              "tls_ca %s/ca-bundle.pem\nconnect_rate_limit 0\n" MTLS_LISTENER
-             "listener plain\n  bind 127.0.0.1\n  port 0\n  tls off\n",
+             "listener plain\n  bind 127.0.0.1\n  port 0\n  tls off\n"
+             ICH_LISTENER_POLICY,
              pki, pki, pki);
     /* certificates are registered before the broker starts */
     ich_write_conf(&h, body);
@@ -388,7 +390,7 @@ END_TEST
  * the strict alternative to deciding at CONNECT. */
 START_TEST(refusal_in_handshake) {
     ich_t h;
-    char body[1024], pem[300], id[65], want[512], *out = NULL;
+    char body[2048], pem[300], id[65], want[512], *out = NULL;
     ich_init(&h);
     make_pki(&h, "pki");
     snprintf(body, sizeof(body),
@@ -493,7 +495,7 @@ START_TEST(alpn_listener) {
     const char *sh[] = {"sh", "-c", cmd, NULL};
     start_with_pki(&h, "cert_auth ca\n",
                    "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol alpn\n"
-                   "  tls mutual\n");
+                   "  tls mutual\n" ICH_LISTENER_POLICY);
     snprintf(ca, sizeof(ca), "%s/root.pem", pki);
     snprintf(cert, sizeof(cert), "%s/device.pem", pki);
     snprintf(key, sizeof(key), "%s/device.key", pki);

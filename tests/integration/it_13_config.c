@@ -109,7 +109,7 @@ START_TEST(port_in_use) {
     ich_write_conf(&b, body);
     ck_assert_int_eq(run_daemon("-c", b.conf, NULL, &out), 71);
     snprintf(want, sizeof(want),
-             "%s:11: port: listener taken cannot listen on 127.0.0.1 port %d: "
+             "%s:12: port: listener taken cannot listen on 127.0.0.1 port %d: "
              "address already in use",
              b.conf, ich_port(&a, "mqtt"));
     ck_assert_msg(strstr(out, want) != NULL, "got: %s", out);

@@ -18,5 +18,6 @@ Suite *ic_things_suite(void);
 Suite *ic_http_parse_suite(void);
 Suite *ic_sigv4_suite(void);
 Suite *ic_policies_suite(void);
+Suite *ic_policy_suite(void);
 
 #endif

@@ -35,7 +35,7 @@ static void rec_publish(void *conn, ic_msg_t *m, uint8_t qos, uint16_t pid,
     d->dup = dup;
 }
 
-static const ic_session_sink_t rec = {rec_publish};
+static const ic_session_sink_t rec = {rec_publish, NULL};
 
 typedef struct fixture_s {
     ic_config_t cfg;
