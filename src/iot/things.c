@@ -64,6 +64,7 @@ struct ic_things_s {
     ic_map_t groups; /* name -> group_t* */
     links_t members;
     links_t principals;
+    uint64_t gen;    /* bumped by every change (authorization caches) */
 };
 
 static int fail(char *why, size_t len, int rc, const char *fmt, ...)
@@ -209,6 +210,7 @@ static char *attrs_json(const ic_thing_t *th) {
 
 static void persist_thing(ic_things_t *t, const ic_thing_t *th) {
     char *json;
+    t->gen++;
     if (t->db == NULL)
         return;
     json = attrs_json(th);
@@ -387,6 +389,7 @@ int ic_things_delete(ic_things_t *t, const char *name, int64_t expected_version,
     drop_links(&t->principals, true, name);
     ic_map_del(&t->things, name, strlen(name));
     free_thing(th);
+    t->gen++;
     if (t->db)
         ic_thingdb_del_thing(t->db, name);
     return 0;
@@ -395,6 +398,7 @@ int ic_things_delete(ic_things_t *t, const char *name, int64_t expected_version,
 /* ---- types --------------------------------------------------------------------------- */
 
 static void persist_type(ic_things_t *t, const type_t *ty) {
+    t->gen++;
     if (t->db)
         ic_thingdb_put_type(t->db, ty->name, ty->description, ty->is_deprecated,
                             ty->created_ms, ty->id, ty->props, ty->deprecated_ms);
@@ -459,6 +463,7 @@ int ic_things_delete_type(ic_things_t *t, const char *name, char *why,
     }
     ic_map_del(&t->types, name, strlen(name));
     free_type(ty);
+    t->gen++;
     if (t->db)
         ic_thingdb_del_type(t->db, name);
     return 0;
@@ -481,6 +486,7 @@ static const group_t *root_of(const ic_things_t *t, const group_t *g, int *depth
 }
 
 static void persist_group(ic_things_t *t, const group_t *g) {
+    t->gen++;
     if (t->db)
         ic_thingdb_put_group(t->db, g->name, g->parent, g->created_ms, g->id,
                              g->props, g->version);
@@ -569,6 +575,7 @@ int ic_things_add_to_group(ic_things_t *t, const char *group, const char *thing,
         return fail(why, whylen, IC_EINVAL, "thing %s is already in %d groups",
                     thing, MAX_GROUPS_PER_THING);
     push_link(&t->members, group, thing, false);
+    t->gen++;
     if (t->db)
         ic_thingdb_put_member(t->db, group, thing);
     return 0;
@@ -583,6 +590,7 @@ int ic_things_remove_from_group(ic_things_t *t, const char *group,
             free(l->a);
             free(l->b);
             *l = t->members.v[--t->members.n];
+            t->gen++;
             if (t->db)
                 ic_thingdb_del_member(t->db, group, thing);
             return 0;
@@ -613,6 +621,7 @@ int ic_things_attach_principal(ic_things_t *t, const char *thing,
         if (strcmp(l->a, thing) == 0) {
             if (l->exclusive != exclusive) {
                 l->exclusive = exclusive;
+                t->gen++;
                 if (t->db)
                     ic_thingdb_put_principal(t->db, thing, key, exclusive);
             }
@@ -625,6 +634,7 @@ int ic_things_attach_principal(ic_things_t *t, const char *thing,
                         l->exclusive ? "exclusively" : "already", l->a);
     }
     push_link(&t->principals, thing, key, exclusive);
+    t->gen++;
     if (t->db)
         ic_thingdb_put_principal(t->db, thing, key, exclusive);
     return 0;
@@ -640,6 +650,7 @@ int ic_things_detach_principal(ic_things_t *t, const char *thing,
             free(l->a);
             free(l->b);
             *l = t->principals.v[--t->principals.n];
+            t->gen++;
             if (t->db)
                 ic_thingdb_del_principal(t->db, thing, key);
             return 0;
@@ -742,6 +753,7 @@ int ic_things_load(ic_things_t *t) {
     if (t->db == NULL)
         return 0;
     clear(t);
+    t->gen++;
     ic_map_init(&t->things);
     ic_map_init(&t->types);
     ic_map_init(&t->groups);
@@ -766,6 +778,10 @@ static size_t sorted_keys(const ic_map_t *m, const char **out, size_t cap) {
     }
     qsort(out, n < cap ? n : cap, sizeof(*out), cmp_str);
     return n;
+}
+
+uint64_t ic_things_generation(const ic_things_t *t) {
+    return t->gen;
 }
 
 size_t ic_things_list(const ic_things_t *t, const char **out, size_t cap) {
@@ -846,6 +862,7 @@ int ic_things_delete_group(ic_things_t *t, const char *name,
     }
     drop_links(&t->members, true, name);
     ic_map_del(&t->groups, name, strlen(name));
+    t->gen++;
     if (t->db)
         ic_thingdb_del_group(t->db, name);
     free_group(g);
