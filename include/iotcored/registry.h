@@ -99,6 +99,7 @@ typedef struct ic_cert_info_s {
     int status;          /* ic_cert_status_t */
     const char *ca_id;   /* "" if none */
     int64_t created_ms, updated_ms, not_before_ms, not_after_ms;
+    bool is_sni_only;    /* certificateMode SNI_ONLY (registered without CA) */
 } ic_cert_info_t;
 
 typedef struct ic_ca_info_s {
@@ -107,6 +108,7 @@ typedef struct ic_ca_info_s {
     bool is_active;
     bool auto_registration;
     int64_t created_ms, updated_ms, not_before_ms, not_after_ms;
+    bool is_sni_only;
 } ic_ca_info_t;
 
 bool ic_registry_get(const ic_registry_t *r, const char *id, ic_cert_info_t *out);
@@ -121,6 +123,9 @@ int ic_registry_update_ca(ic_registry_t *r, const char *id, int is_active,
                           int auto_registration, int64_t now_ms);
 int ic_registry_delete_ca(ic_registry_t *r, const char *id);
 size_t ic_registry_count_by_ca(const ic_registry_t *r, const char *ca_id);
+/* Mark a certificate registered without a CA (certificateMode SNI_ONLY). */
+int ic_registry_set_sni_only(ic_registry_t *r, const char *id);
+int ic_registry_set_ca_sni_only(ic_registry_t *r, const char *id);
 /* The registered CA whose key signed pem (its ID into ca_id), if any. */
 bool ic_registry_find_issuer(ic_registry_t *r, const char *pem, char ca_id[65]);
 /* The certificate ID of a PEM certificate; IC_EINVAL if unreadable. */

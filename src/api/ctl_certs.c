@@ -32,6 +32,14 @@ static void cert_ref(ctl_t *c, cJSON *o, const char *id) {
     cJSON_AddStringToObject(o, "certificateId", id);
 }
 
+/* CA certificates have ARNs of their own kind (cacert/). */
+static void ca_ref(ctl_t *c, cJSON *o, const char *id) {
+    char arn[512];
+    ic__ctl_arn(c, "cacert", id, arn, sizeof(arn));
+    cJSON_AddStringToObject(o, "certificateArn", arn);
+    cJSON_AddStringToObject(o, "certificateId", id);
+}
+
 static void add_validity(cJSON *o, int64_t nb, int64_t na) {
     cJSON *v = cJSON_AddObjectToObject(o, "validity");
     ic__ctl_add_time(v, "notBefore", nb);
@@ -204,6 +212,7 @@ CTL_HANDLER(ic__ctl_register_cert_without_ca) {
     if ((pem = required_str(resp, body, "certificatePem")) != NULL &&
         (st = wanted_status(call, resp, body)) >= 0 &&
         register_pem(c, resp, pem, st, NULL, id)) {
+        ic_registry_set_sni_only(c->registry, id); /* AWS: certificateMode */
         o = cJSON_CreateObject();
         cert_ref(c, o, id);
         ic_http_json(resp, o);
@@ -246,7 +255,8 @@ CTL_HANDLER(ic__ctl_describe_cert) {
     snprintf(gen, sizeof(gen), "%" PRId64, ci.updated_ms);
     cJSON_AddStringToObject(d, "generationId", gen);
     add_validity(d, ci.not_before_ms, ci.not_after_ms);
-    cJSON_AddStringToObject(d, "certificateMode", "DEFAULT");
+    cJSON_AddStringToObject(d, "certificateMode", ci.is_sni_only ? "SNI_ONLY"
+                                                                  : "DEFAULT");
     ic_http_json(resp, o);
 }
 
@@ -338,6 +348,7 @@ typedef struct row_s {
     const char *id;
     int64_t created_ms;
     int status;       /* certificates: ic_cert_status_t; CAs: 1 active */
+    bool is_sni_only;
 } row_t;
 
 static int cmp_row(const void *a, const void *b, void *arg) {
@@ -389,13 +400,17 @@ static void list_rows(ctl_t *c, const ic_http_call_t *call, ic_http_resp_t *resp
             break;
         }
         e = cJSON_CreateObject();
-        cert_ref(c, e, rows[i].id);
+        if (is_ca)
+            ca_ref(c, e, rows[i].id);
+        else
+            cert_ref(c, e, rows[i].id);
         if (is_ca) {
             cJSON_AddStringToObject(e, "status", rows[i].status ? "ACTIVE"
                                                                 : "INACTIVE");
         } else {
             cJSON_AddStringToObject(e, "status", ic_cert_status_name(rows[i].status));
-            cJSON_AddStringToObject(e, "certificateMode", "DEFAULT");
+            cJSON_AddStringToObject(e, "certificateMode",
+                                    rows[i].is_sni_only ? "SNI_ONLY" : "DEFAULT");
         }
         ic__ctl_add_time(e, "creationDate", rows[i].created_ms);
         cJSON_AddItemToArray(arr, e);
@@ -417,6 +432,7 @@ static void list_certs(ctl_t *c, const ic_http_call_t *call, ic_http_resp_t *res
         rows[k].id = all[i].id;
         rows[k].created_ms = all[i].created_ms;
         rows[k].status = all[i].status;
+        rows[k].is_sni_only = all[i].is_sni_only;
         k++;
     }
     list_rows(c, call, resp, rows, k, false);
@@ -446,6 +462,7 @@ CTL_HANDLER(ic__ctl_list_cas) {
         rows[i].id = all[i].id;
         rows[i].created_ms = all[i].created_ms;
         rows[i].status = all[i].is_active;
+        rows[i].is_sni_only = false;
     }
     list_rows(c, call, resp, rows, n, true);
     free(rows);
@@ -514,10 +531,12 @@ CTL_HANDLER(ic__ctl_register_ca) {
         ic_http_fail(resp, IC_HTTP_E_CERT_VALIDATION, "%s", why);
         goto out;
     }
+    if (mode && strcmp(mode, "SNI_ONLY") == 0)
+        ic_registry_set_ca_sni_only(c->registry, id);
     ic_log_info("ca registered", "ca_id=%s status=%s auto_registration=%d", id,
                 active ? "ACTIVE" : "INACTIVE", auto_reg);
     o = cJSON_CreateObject();
-    cert_ref(c, o, id);
+    ca_ref(c, o, id);
     ic_http_json(resp, o);
 out:
     cJSON_Delete(body);
@@ -544,7 +563,7 @@ CTL_HANDLER(ic__ctl_describe_ca) {
         return;
     o = cJSON_CreateObject();
     d = cJSON_AddObjectToObject(o, "certificateDescription");
-    cert_ref(c, d, ca.id);
+    ca_ref(c, d, ca.id);
     cJSON_AddStringToObject(d, "status", ca.is_active ? "ACTIVE" : "INACTIVE");
     cJSON_AddStringToObject(d, "certificatePem", ca.pem);
     cJSON_AddStringToObject(d, "ownedBy", c->b->cfg->account_id);
@@ -556,7 +575,8 @@ CTL_HANDLER(ic__ctl_describe_ca) {
     snprintf(gen, sizeof(gen), "%" PRId64, ca.updated_ms);
     cJSON_AddStringToObject(d, "generationId", gen);
     add_validity(d, ca.not_before_ms, ca.not_after_ms);
-    cJSON_AddStringToObject(d, "certificateMode", "DEFAULT");
+    cJSON_AddStringToObject(d, "certificateMode", ca.is_sni_only ? "SNI_ONLY"
+                                                                  : "DEFAULT");
     cJSON_AddObjectToObject(o, "registrationConfig");
     ic_http_json(resp, o);
 }

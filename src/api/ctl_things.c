@@ -982,9 +982,14 @@ CTL_HANDLER(ic__ctl_list_thing_principals) {
     cJSON *o, *arr;
     const char *last = NULL;
     if (!ic__ctl_check_name(resp, "thingName", name) ||
-        thing_or_404(c, name, resp) == NULL ||
         !page_args(call, resp, &max, after, sizeof(after)))
         return;
+    if (ic_things_get(c->things, name) == NULL) {
+        ic_http_fail(resp, IC_HTTP_E_NOT_FOUND,
+                     "Failed to list principals for thing %s because the thing "
+                     "does not exist in your account", name);
+        return;
+    }
     n = ic_things_principals_of(c->things, name, NULL, NULL, 0);
     ids = ic_xmalloc((n + 1) * sizeof(*ids));
     n = ic_things_principals_of(c->things, name, ids, NULL, n);

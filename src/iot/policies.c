@@ -389,9 +389,10 @@ int ic_policies_delete(ic_policies_t *p, const char *name, char *why,
                     "The policy cannot be deleted as the policy is attached "
                     "to one or more principals (name=%s)", name);
     if (pol->pub.n_versions > 1)
-        return fail(why, whylen, IC_ECONFLICT, /* AWS: DeleteConflict */
-                    "Cannot delete the policy because it has one or more "
-                    "policy versions attached to it (name=%s)", name);
+        return fail(why, whylen, IC_ECONFLICT, /* AWS: DeleteConflict, its
+                                                  * doubled "than" included */
+                    "The policy cannot be deleted as versions other than than "
+                    "default version exist");
     /* name may be pol's own (from ic_policies_list): use it before the free */
     if (p->db)
         ic_policydb_del_policy(p->db, name);

@@ -32,6 +32,7 @@ typedef struct cert_s {
     int64_t not_before_ms, not_after_ms;
     int64_t created_ms, updated_ms;
     char *pem;             /* as registered (DescribeCertificate) */
+    bool is_sni_only;      /* registered without a CA (certificateMode) */
 } cert_t;
 
 typedef struct ca_s {
@@ -41,6 +42,7 @@ typedef struct ca_s {
     bool auto_registration;
     int64_t created_ms, updated_ms;
     char *pem;
+    bool is_sni_only;       /* certificateMode SNI_ONLY */
 } ca_t;
 
 struct ic_registry_s {
@@ -183,7 +185,7 @@ static ca_t *issuing_ca(ic_registry_t *r, X509 *x) {
 
 static void load_ca(const char *id, const char *pem, const char *status,
                     bool auto_reg, int64_t created_ms, int64_t updated_ms,
-                    void *data) {
+                    const char *props, void *data) {
     ic_registry_t *r = data;
     ca_t *ca;
     X509 *x = parse_pem(pem);
@@ -193,6 +195,7 @@ static void load_ca(const char *id, const char *pem, const char *status,
     ca->pem = ic_xstrdup(pem);
     ca->created_ms = created_ms;
     ca->updated_ms = updated_ms;
+    ca->is_sni_only = props && strstr(props, "\"SNI_ONLY\"") != NULL;
     ic_strlcpy(ca->id, id, sizeof(ca->id));
     ca->x509 = x;
     ca->is_active = strcmp(status, "ACTIVE") == 0;
@@ -202,7 +205,7 @@ static void load_ca(const char *id, const char *pem, const char *status,
 
 static void load_cert(const char *id, const char *pem, const char *status,
                       const char *ca_id, int64_t created_ms, int64_t updated_ms,
-                      void *data) {
+                      const char *props, void *data) {
     ic_registry_t *r = data;
     X509 *x = parse_pem(pem);
     int st = ic_cert_status_parse(status);
@@ -210,8 +213,11 @@ static void load_cert(const char *id, const char *pem, const char *status,
         X509_free(x);
         return;
     }
-    free_cert(ic_map_put(&r->certs, id, strlen(id),
-                         new_cert(x, st, ca_id, id, pem, created_ms, updated_ms)));
+    {
+        cert_t *c = new_cert(x, st, ca_id, id, pem, created_ms, updated_ms);
+        c->is_sni_only = props && strstr(props, "\"SNI_ONLY\"") != NULL;
+        free_cert(ic_map_put(&r->certs, id, strlen(id), c));
+    }
     X509_free(x);
 }
 
@@ -453,6 +459,7 @@ static void info_of(const cert_t *c, ic_cert_info_t *out) {
     out->updated_ms = c->updated_ms;
     out->not_before_ms = c->not_before_ms;
     out->not_after_ms = c->not_after_ms;
+    out->is_sni_only = c->is_sni_only;
 }
 
 bool ic_registry_get(const ic_registry_t *r, const char *id, ic_cert_info_t *out) {
@@ -494,6 +501,7 @@ static void ca_info_of(const ca_t *ca, ic_ca_info_t *out) {
     out->updated_ms = ca->updated_ms;
     out->not_before_ms = asn1_ms(X509_get0_notBefore(ca->x509));
     out->not_after_ms = asn1_ms(X509_get0_notAfter(ca->x509));
+    out->is_sni_only = ca->is_sni_only;
 }
 
 bool ic_registry_get_ca(const ic_registry_t *r, const char *id, ic_ca_info_t *out) {
@@ -571,4 +579,24 @@ bool ic_registry_find_issuer(ic_registry_t *r, const char *pem, char ca_id[65]) 
         return false;
     ic_strlcpy(ca_id, ca->id, 65);
     return true;
+}
+
+int ic_registry_set_sni_only(ic_registry_t *r, const char *id) {
+    cert_t *c = ic_map_get(&r->certs, id, strlen(id));
+    if (c == NULL)
+        return IC_ENOTFOUND;
+    c->is_sni_only = true;
+    if (r->db)
+        ic_certs_set_props(r->db, id, "{\"certificateMode\":\"SNI_ONLY\"}");
+    return 0;
+}
+
+int ic_registry_set_ca_sni_only(ic_registry_t *r, const char *id) {
+    ca_t *ca = ic_map_get(&r->cas, id, strlen(id));
+    if (ca == NULL)
+        return IC_ENOTFOUND;
+    ca->is_sni_only = true;
+    if (r->db)
+        ic_certs_set_ca_props(r->db, id, "{\"certificateMode\":\"SNI_ONLY\"}");
+    return 0;
 }

@@ -43,7 +43,7 @@ static int on_ca(const ic_db_row_t *row, void *data) {
     const ic_certs_loader_t *l = data;
     l->ca(ic_db_row_text(row, 0), ic_db_row_text(row, 1), ic_db_row_text(row, 2),
           ic_db_row_int(row, 3) != 0, ic_db_row_int(row, 4),
-          ic_db_row_int(row, 5), l->data);
+          ic_db_row_int(row, 5), ic_db_row_text(row, 6), l->data);
     return 0;
 }
 
@@ -51,20 +51,20 @@ static int on_cert(const ic_db_row_t *row, void *data) {
     const ic_certs_loader_t *l = data;
     l->cert(ic_db_row_text(row, 0), ic_db_row_text(row, 1), ic_db_row_text(row, 2),
             ic_db_row_is_null(row, 3) ? "" : ic_db_row_text(row, 3),
-            ic_db_row_int(row, 4), ic_db_row_int(row, 5), l->data);
+            ic_db_row_int(row, 4), ic_db_row_int(row, 5), ic_db_row_text(row, 6),
+            l->data);
     return 0;
 }
 
 int ic_certs_load(ic_db_t *db, const ic_certs_loader_t *l) {
     int rc = ic_db_query(db,
                          "SELECT id, pem, status, auto_registration, created_ms, "
-                         "updated_ms "
-                         "FROM ca_certificates",
+                         "updated_ms, props FROM ca_certificates",
                          NULL, 0, on_ca, (void *)(uintptr_t)l);
     if (rc == 0)
         rc = ic_db_query(db,
-                         "SELECT id, pem, status, ca_id, created_ms, updated_ms "
-                         "FROM certificates",
+                         "SELECT id, pem, status, ca_id, created_ms, updated_ms, "
+                         "props FROM certificates",
                          NULL, 0, on_cert, (void *)(uintptr_t)l);
     return rc;
 }
@@ -79,4 +79,18 @@ int ic_certs_delete_ca(ic_db_t *db, const char *id) {
     ic_db_val_t v[1] = {IC_DB_TEXTV(id, strlen(id))};
     return ic_db_exec(db, "DELETE FROM ca_certificates WHERE id = ?1", v, 1,
                       NULL, NULL);
+}
+
+int ic_certs_set_props(ic_db_t *db, const char *id, const char *props) {
+    ic_db_val_t v[2] = {IC_DB_TEXTV(props, strlen(props)),
+                        IC_DB_TEXTV(id, strlen(id))};
+    return ic_db_exec(db, "UPDATE certificates SET props = ?1 WHERE id = ?2", v,
+                      2, NULL, NULL);
+}
+
+int ic_certs_set_ca_props(ic_db_t *db, const char *id, const char *props) {
+    ic_db_val_t v[2] = {IC_DB_TEXTV(props, strlen(props)),
+                        IC_DB_TEXTV(id, strlen(id))};
+    return ic_db_exec(db, "UPDATE ca_certificates SET props = ?1 WHERE id = ?2",
+                      v, 2, NULL, NULL);
 }
