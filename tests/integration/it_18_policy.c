@@ -101,7 +101,7 @@ START_TEST(connect_allowed_and_denied) {
     /* any other client ID: no thing, the variable is unresolved: denied.
      * MQTT 5: CONNACK 0x87; 3.1.1: closed */
     ck_assert_int_ne(mpub("mqttv5", "intruder", "dev/dev1/t", &out), 0);
-    ck_assert_msg(strstr(out, "not authori"), "mosquitto_pub said: %s", out);
+    ck_assert_msg(strcasestr(out, "not authori"), "mosquitto_pub said: %s", out);
     free(out);
     ck_assert_int_ne(mpub("mqttv311", "intruder", "dev/dev1/t", NULL), 0);
     ck_assert(ich_wait_log(&h, "authorization denied client_id=intruder", 2, 5000));
@@ -119,8 +119,7 @@ START_TEST(publish_denied) {
     start(&h, NULL);
     /* MQTT 5 QoS 1: PUBACK 0x87 */
     mpub("mqttv5", "dev1", "other/t", &out);
-    ck_assert_msg(strstr(out, "Not authorized") || strstr(out, "not authori"),
-                  "mosquitto_pub v5 said: %s", out);
+    ck_assert_msg(strcasestr(out, "not authori"), "mosquitto_pub v5 said: %s", out);
     free(out);
     ck_assert(ich_wait_log(&h, "action=iot:Publish resource=arn:aws:iot:us-east-1:"
                                "123456789012:topic/other/t decision=IMPLICIT_DENY "
@@ -263,7 +262,7 @@ START_TEST(plaintext_listener_needs_a_policy) {
     const char *pub[] = {"mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-V",
                          "mqttv5", "-i", "p1", "-q", "1", "-t", "a/b", "-m", "x",
                          NULL};
-    ich_start(&h, "listener bare\n  bind 127.0.0.1\n  port 0\n  tls off\n"
+    ich_start(&h, "connect_rate_limit 0\nlistener bare\n  bind 127.0.0.1\n  port 0\n  tls off\n"
                   "listener mqtt\n  bind 127.0.0.1\n  port 0\n  tls off\n"
                   ICH_LISTENER_POLICY);
     snprintf(port, sizeof(port), "%d", ich_port(&h, "bare"));

@@ -234,8 +234,8 @@ START_TEST(delete_rules) {
     ic_policies_create(p, "p", DOC, 1, why, sizeof(why));
     ic_policies_create_version(p, "p", DOC2, true, 2, &id, why, sizeof(why));
     ck_assert_int_eq(ic_policies_delete(p, "p", why, sizeof(why)), IC_ECONFLICT);
-    ck_assert_str_eq(why, "Cannot delete the policy because it has one or more "
-                          "policy versions attached to it (name=p)");
+    ck_assert_str_eq(why, "The policy cannot be deleted as versions other than "
+                          "than default version exist");
     ck_assert_int_eq(ic_policies_attach(p, "p", "cert-arn"), 0);
     /* attachment is reported first, as AWS does */
     ck_assert_int_eq(ic_policies_delete(p, "p", why, sizeof(why)), IC_ECONFLICT);
