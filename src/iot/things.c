@@ -461,11 +461,12 @@ int ic_things_delete_type(ic_things_t *t, const char *name, char *why,
             return fail(why, whylen, IC_ECONFLICT,
                         "thing type %s is still used by %s", name, th->name);
     }
-    ic_map_del(&t->types, name, strlen(name));
-    free_type(ty);
+    /* name may be the type's own (a borrowed view): use it before the free */
     t->gen++;
     if (t->db)
         ic_thingdb_del_type(t->db, name);
+    ic_map_del(&t->types, name, strlen(name));
+    free_type(ty);
     return 0;
 }
 
