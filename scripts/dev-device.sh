@@ -10,6 +10,7 @@ dir=run/devices/$name
 export IOTCTL_ENDPOINT=${IOTCTL_ENDPOINT:-http://127.0.0.1:8080}
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIAIOSFODNN7EXAMPLE}
 export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY}
+mkdir -p run/devices
 if [ ! -f "$dir/certificate.pem.crt" ]; then
     build/iotctl thing create "$name" >/dev/null
     build/iotctl cert create --thing "$name" --policy demo-allow-all --out "$dir" >/dev/null
