@@ -1,38 +1,66 @@
-/* policy.c - the IoT policy engine: compile a document once, evaluate
- * (context, action, resource) against compiled documents (pure, L1;
- * aws-iot-auth.md 1-3).
+/* policy.c - the IoT policy engine: compile a policy document once, then
+ * decide (action, resource, context) against compiled documents (pure, L1;
+ * aws-iot-auth.md sections 0-3, IAM's policy grammar and condition operators).
  *
- * Owns the compiled form: per statement the effect, action patterns
- * (lowercased), resource patterns split into literal text and variable
- * references, and conditions (operator, qualifier, key, values). It must
- * not do I/O or keep state between calls; the context comes through a
- * callback. Evaluation allocates nothing for documents without variables:
- * substitution goes into fixed stack buffers, and a resource that would
- * not fit matches nothing.
+ * Single job: turn policy JSON into a compiled form and evaluate it. It owns
+ * that compiled form and nothing else: the cJSON tree lives only inside
+ * ic_policy_compile. It must not do I/O, read the clock, keep state between
+ * calls or know where context values come from; it asks the caller's
+ * callback. Evaluation allocates nothing: substituted patterns go into
+ * fixed stack buffers, and an entry whose substitution would not fit
+ * matches nothing. Any thread, no loop.
+ *
+ * Compiled pattern text ("encoded"): literal bytes stand for themselves;
+ * ESC (0x01) introduces a token so that literal `*`, `?` and ESC can never
+ * be confused with wildcards (substituted values and `${*}` are literal):
+ *
+ *     ESC '*'  any run of characters (including '/' and ':')
+ *     ESC '?'  exactly one (UTF-8) character
+ *     ESC ESC  a literal 0x01 byte
+ *     ESC 'v'  the next variable of pat_t.vars (only before substitution)
+ *
+ *   doc -> stmt[] -> { actions: pat[], resources: pat[], conds: cond[] }
+ *                      cond = { operator, set qualifier, key, values: pat[] }
  */
 #include "iotcored/policy.h"
 
 #include "iotcored/alloc.h"
+#include "iotcored/str.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
-#define MAX_VALUES 16
-#define SUB_MAX 2048
+#define ESC '\x01'
+#define MAX_VALUES 16      /* values asked of the callback per key */
+#define CERT_MAX_VALUES 5  /* AWS: certificate arrays truncated to 5 */
+#define CERT_MAX_LEN 1024  /* AWS: longer certificate values not substituted */
+#define SUB_MAX 4096       /* bytes of one substituted pattern, encoded */
+#define PATH_MAX_LEN 256   /* JSON path in compile messages (truncated) */
 
-/* A pattern: text with ${var} references (kept verbatim; parsed at
- * evaluation), or literal when variables are off. */
+#define IDX_FIRST (-1) /* plain variable: the first value */
+#define IDX_LIST (-2)  /* `.List`: every value (condition keys only) */
+
+static const char malformed[] = "Policy document is malformed: ";
+
+/* A variable reference `${name}` or a condition key. */
+typedef struct pvar_s {
+    char *key;     /* asked of the callback: alias and .List/.N resolved */
+    char *name;    /* as written in the policy, for why->unresolved */
+    char *dflt;    /* `${name, 'default'}` text, NULL if none */
+    int index;     /* IDX_FIRST, IDX_LIST or N >= 0 (`.N`, certificate) */
+    bool is_cert;  /* iot:Certificate.*: AWS's certificate-value rules */
+} pvar_t;
+
 typedef struct pat_s {
-    char *text;
-    bool has_vars;
+    char *text;    /* encoded (see the header), NUL-terminated */
+    pvar_t *vars;  /* one per ESC 'v' in text, in order */
+    size_t n_vars;
 } pat_t;
 
 typedef struct pats_s {
@@ -41,78 +69,113 @@ typedef struct pats_s {
 } pats_t;
 
 typedef enum {
-    OP_STR_EQ, OP_STR_NE, OP_STR_EQ_IC, OP_STR_NE_IC, OP_STR_LIKE, OP_STR_NLIKE,
-    OP_NUM_EQ, OP_NUM_NE, OP_NUM_LT, OP_NUM_LE, OP_NUM_GT, OP_NUM_GE,
-    OP_DATE_EQ, OP_DATE_NE, OP_DATE_LT, OP_DATE_LE, OP_DATE_GT, OP_DATE_GE,
-    OP_BOOL, OP_BIN_EQ, OP_IP, OP_NIP, OP_ARN_EQ, OP_ARN_NE, OP_ARN_LIKE,
-    OP_ARN_NLIKE, OP_NULL
+    OP_STR, OP_STR_IC, OP_LIKE, OP_NUM, OP_DATE, OP_BOOL, OP_BIN, OP_IP,
+    OP_ARN, OP_NULL
 } op_t;
+
+typedef enum { CMP_EQ, CMP_LT, CMP_LE, CMP_GT, CMP_GE } cmp_t;
+
+typedef enum { SET_ONE, SET_ANY, SET_ALL } set_t;
 
 static const struct {
     const char *name;
     op_t op;
+    cmp_t cmp;
+    bool negate;
 } ops[] = {
-    {"StringEquals", OP_STR_EQ}, {"StringNotEquals", OP_STR_NE},
-    {"StringEqualsIgnoreCase", OP_STR_EQ_IC},
-    {"StringNotEqualsIgnoreCase", OP_STR_NE_IC}, {"StringLike", OP_STR_LIKE},
-    {"StringNotLike", OP_STR_NLIKE}, {"NumericEquals", OP_NUM_EQ},
-    {"NumericNotEquals", OP_NUM_NE}, {"NumericLessThan", OP_NUM_LT},
-    {"NumericLessThanEquals", OP_NUM_LE}, {"NumericGreaterThan", OP_NUM_GT},
-    {"NumericGreaterThanEquals", OP_NUM_GE}, {"DateEquals", OP_DATE_EQ},
-    {"DateNotEquals", OP_DATE_NE}, {"DateLessThan", OP_DATE_LT},
-    {"DateLessThanEquals", OP_DATE_LE}, {"DateGreaterThan", OP_DATE_GT},
-    {"DateGreaterThanEquals", OP_DATE_GE}, {"Bool", OP_BOOL},
-    {"BinaryEquals", OP_BIN_EQ}, {"IpAddress", OP_IP}, {"NotIpAddress", OP_NIP},
-    {"ArnEquals", OP_ARN_EQ}, {"ArnNotEquals", OP_ARN_NE}, {"ArnLike", OP_ARN_LIKE},
-    {"ArnNotLike", OP_ARN_NLIKE}, {"Null", OP_NULL},
+    {"StringEquals", OP_STR, CMP_EQ, false},
+    {"StringNotEquals", OP_STR, CMP_EQ, true},
+    {"StringEqualsIgnoreCase", OP_STR_IC, CMP_EQ, false},
+    {"StringNotEqualsIgnoreCase", OP_STR_IC, CMP_EQ, true},
+    {"StringLike", OP_LIKE, CMP_EQ, false},
+    {"StringNotLike", OP_LIKE, CMP_EQ, true},
+    {"NumericEquals", OP_NUM, CMP_EQ, false},
+    {"NumericNotEquals", OP_NUM, CMP_EQ, true},
+    {"NumericLessThan", OP_NUM, CMP_LT, false},
+    {"NumericLessThanEquals", OP_NUM, CMP_LE, false},
+    {"NumericGreaterThan", OP_NUM, CMP_GT, false},
+    {"NumericGreaterThanEquals", OP_NUM, CMP_GE, false},
+    {"DateEquals", OP_DATE, CMP_EQ, false},
+    {"DateNotEquals", OP_DATE, CMP_EQ, true},
+    {"DateLessThan", OP_DATE, CMP_LT, false},
+    {"DateLessThanEquals", OP_DATE, CMP_LE, false},
+    {"DateGreaterThan", OP_DATE, CMP_GT, false},
+    {"DateGreaterThanEquals", OP_DATE, CMP_GE, false},
+    {"Bool", OP_BOOL, CMP_EQ, false},
+    {"BinaryEquals", OP_BIN, CMP_EQ, false},
+    {"IpAddress", OP_IP, CMP_EQ, false},
+    {"NotIpAddress", OP_IP, CMP_EQ, true},
+    /* IAM: ArnEquals and ArnLike both take wildcards */
+    {"ArnEquals", OP_ARN, CMP_EQ, false},
+    {"ArnNotEquals", OP_ARN, CMP_EQ, true},
+    {"ArnLike", OP_ARN, CMP_EQ, false},
+    {"ArnNotLike", OP_ARN, CMP_EQ, true},
+    {"Null", OP_NULL, CMP_EQ, false},
 };
-
-typedef enum { Q_NONE, Q_ANY, Q_ALL } qual_t;
 
 typedef struct cond_s {
     op_t op;
-    qual_t qual;
-    bool if_exists;
-    char *key;
-    pats_t values;
+    cmp_t cmp;       /* Numeric*, Date* */
+    set_t set;       /* ForAnyValue: / ForAllValues: */
+    bool negate;     /* Not* operators: holds when no policy value matches */
+    bool if_exists;  /* ...IfExists: a missing key makes it hold */
+    pvar_t key;
+    pats_t values;   /* may be empty (ForAllValues:StringEquals []) */
 } cond_t;
 
 typedef struct stmt_s {
     bool is_deny;
-    bool not_action, not_resource;
-    pats_t actions;    /* lowercased, no variables */
+    bool is_not_action;
+    bool is_not_resource;
+    char *sid;       /* "" if none */
+    pats_t actions;  /* glob, matched case-insensitively, no variables */
     pats_t resources;
-    cond_t *conds;
+    cond_t *conds;   /* ANDed */
     size_t n_conds;
-    char *sid;
 } stmt_t;
 
 struct ic_policy_doc_s {
     stmt_t *st;
     size_t n;
-    bool vars;        /* Version 2012-10-17: ${...} are variables */
-    bool contextual;
+    bool has_vars;      /* Version "2012-10-17": ${...} are variables */
+    bool is_contextual; /* some variable or condition */
 };
 
 const char *ic_authz_name(ic_authz_t a) {
     switch (a) {
-    case IC_AUTHZ_ALLOWED: return "ALLOWED";
-    case IC_AUTHZ_EXPLICIT_DENY: return "EXPLICIT_DENY";
-    default: return "IMPLICIT_DENY";
+    case IC_AUTHZ_ALLOWED:
+        return "ALLOWED";
+    case IC_AUTHZ_EXPLICIT_DENY:
+        return "EXPLICIT_DENY";
+    case IC_AUTHZ_IMPLICIT_DENY:
+        return "IMPLICIT_DENY";
     }
+    return "IMPLICIT_DENY";
 }
 
-/* ---- compile ---------------------------------------------------------------------- */
+static char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
 
-static ic_policy_doc_t *bad(ic_policy_doc_t *d, char *why, size_t len,
-                            const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* ---- freeing ---------------------------------------------------------------------- */
 
-static void free_pats(pats_t *p) {
-    size_t i;
-    for (i = 0; i < p->n; i++)
+static void pvar_fini(pvar_t *v) {
+    free(v->key);
+    free(v->name);
+    free(v->dflt);
+}
+
+static void pats_fini(pats_t *p) {
+    size_t i, j;
+    for (i = 0; i < p->n; i++) {
+        for (j = 0; j < p->v[i].n_vars; j++)
+            pvar_fini(&p->v[i].vars[j]);
+        free(p->v[i].vars);
         free(p->v[i].text);
+    }
     free(p->v);
+    p->v = NULL;
+    p->n = 0;
 }
 
 void ic_policy_doc_free(ic_policy_doc_t *d) {
@@ -121,11 +184,11 @@ void ic_policy_doc_free(ic_policy_doc_t *d) {
         return;
     for (i = 0; i < d->n; i++) {
         stmt_t *s = &d->st[i];
-        free_pats(&s->actions);
-        free_pats(&s->resources);
+        pats_fini(&s->actions);
+        pats_fini(&s->resources);
         for (j = 0; j < s->n_conds; j++) {
-            free(s->conds[j].key);
-            free_pats(&s->conds[j].values);
+            pvar_fini(&s->conds[j].key);
+            pats_fini(&s->conds[j].values);
         }
         free(s->conds);
         free(s->sid);
@@ -134,688 +197,990 @@ void ic_policy_doc_free(ic_policy_doc_t *d) {
     free(d);
 }
 
-static ic_policy_doc_t *bad(ic_policy_doc_t *d, char *why, size_t len,
-                            const char *fmt, ...) {
-    va_list ap;
-    int n = 0;
-    if (why && len) {
-        n = snprintf(why, len, "Policy document is malformed: ");
-        if (n > 0 && (size_t)n < len) {
-            va_start(ap, fmt);
-            vsnprintf(why + n, len - (size_t)n, fmt, ap);
-            va_end(ap);
+/* ---- compiling patterns ------------------------------------------------------------ */
+
+enum {
+    PM_GLOB = 1, /* `*` and `?` are wildcards */
+    PM_VARS = 2, /* `${...}` are variables (Version 2012-10-17) */
+    PM_DN = 4,   /* RFC 4514 backslash escapes stand for the character */
+};
+
+/* Fill v for the variable or key name[0..len) as written. */
+static void pvar_init(pvar_t *v, const char *name, size_t len) {
+    static const char cert[] = "iot:Certificate.";
+    size_t klen = len;
+    memset(v, 0, sizeof(*v));
+    v->name = ic_xstrndup(name, len);
+    v->index = IDX_FIRST;
+    /* spec 2.2 [REC]: iot:Thing.ThingName is an alias */
+    if (strcasecmp(v->name, "iot:Thing.ThingName") == 0) {
+        v->key = ic_xstrdup("iot:Connection.Thing.ThingName");
+        return;
+    }
+    v->is_cert = len > sizeof(cert) - 1 &&
+                 strncasecmp(v->name, cert, sizeof(cert) - 1) == 0;
+    if (v->is_cert) {
+        /* AWS: `.List` all values, `.N` values[N] (`.1` is the second) */
+        const char *dot = strrchr(v->name, '.');
+        const char *sfx = dot + 1;
+        size_t sl = strlen(sfx), i;
+        if (strcasecmp(sfx, "List") == 0) {
+            v->index = IDX_LIST;
+            klen = (size_t)(dot - v->name);
+        } else if (sl > 0 && sl <= 4 && strspn(sfx, "0123456789") == sl) {
+            for (i = 0, v->index = 0; i < sl; i++)
+                v->index = v->index * 10 + (sfx[i] - '0');
+            klen = (size_t)(dot - v->name);
         }
     }
-    ic_policy_doc_free(d);
+    v->key = ic_xstrndup(v->name, klen);
+}
+
+/* Parse the variable after "${" at s. Returns the bytes consumed through
+ * the closing brace, or 0 if s is not a variable (then `${` is text). */
+static size_t parse_var(const char *s, pvar_t *v) {
+    size_t i = 0, n0, n1, d0 = 0, d1 = 0, end;
+    int depth = 0;
+    /* Attributes[...] names may contain ',' */
+    while (s[i] && s[i] != '}' && !(s[i] == ',' && depth == 0)) {
+        if (s[i] == '[')
+            depth++;
+        else if (s[i] == ']' && depth > 0)
+            depth--;
+        i++;
+    }
+    if (s[i] == '\0')
+        return 0;
+    for (n0 = 0; n0 < i && s[n0] == ' '; n0++)
+        ;
+    for (n1 = i; n1 > n0 && s[n1 - 1] == ' '; n1--)
+        ;
+    if (n1 == n0)
+        return 0;
+    end = i + 1;
+    if (s[i] == ',') { /* IAM: ${name, 'default'} */
+        const char *q;
+        size_t j = i + 1;
+        while (s[j] == ' ')
+            j++;
+        if (s[j] != '\'' || (q = strchr(s + j + 1, '\'')) == NULL)
+            return 0;
+        d0 = j + 1;
+        d1 = (size_t)(q - s);
+        for (j = d1 + 1; s[j] == ' '; j++)
+            ;
+        if (s[j] != '}')
+            return 0;
+        end = j + 1;
+    }
+    pvar_init(v, s + n0, n1 - n0);
+    if (s[i] == ',')
+        v->dflt = ic_xstrndup(s + d0, d1 - d0);
+    return end;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Compile policy text s into pt under mode (PM_*). */
+static void pat_compile(pat_t *pt, const char *s, unsigned mode) {
+    size_t len = strlen(s), o = 0, cap_vars = 0;
+    char *out = ic_xmalloc(2 * len + 1); /* every byte becomes at most two */
+    memset(pt, 0, sizeof(*pt));
+    while (*s) {
+        char c = *s;
+        if ((mode & PM_VARS) && s[0] == '$' && s[1] == '{') {
+            pvar_t v;
+            size_t used;
+            /* IAM: ${*} ${?} ${$} are the literal characters */
+            if ((s[2] == '*' || s[2] == '?' || s[2] == '$') && s[3] == '}') {
+                out[o++] = s[2];
+                s += 4;
+                continue;
+            }
+            if ((used = parse_var(s + 2, &v)) > 0) {
+                if (pt->n_vars == cap_vars) {
+                    cap_vars = cap_vars ? 2 * cap_vars : 2;
+                    pt->vars = ic_xrealloc(pt->vars, cap_vars * sizeof(*pt->vars));
+                }
+                pt->vars[pt->n_vars++] = v;
+                out[o++] = ESC;
+                out[o++] = 'v';
+                s += 2 + used;
+                continue;
+            }
+        }
+        if ((mode & PM_DN) && c == '\\' && s[1]) {
+            int h = hexval(s[1]), l = h >= 0 ? hexval(s[2]) : -1;
+            if (strchr(",\"\\+=<>;# ", s[1]) != NULL) {
+                c = s[1];
+                s++;
+            } else if (h >= 0 && l >= 0 && (h || l)) {
+                c = (char)(h << 4 | l);
+                s += 2;
+            }
+            if (c == ESC)
+                out[o++] = ESC;
+            out[o++] = c;
+            s++;
+            continue;
+        }
+        if ((mode & PM_GLOB) && (c == '*' || c == '?'))
+            out[o++] = ESC;
+        else if (c == ESC)
+            out[o++] = ESC;
+        out[o++] = c;
+        s++;
+    }
+    out[o] = '\0';
+    pt->text = out;
+}
+
+/* ---- compiling documents ----------------------------------------------------------- */
+
+typedef struct cs_s {
+    char *why;
+    size_t whylen;
+    ic_policy_doc_t *d;
+} cs_t;
+
+static int fail(cs_t *cs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Write the MalformedPolicyException-style message; returns -1. */
+static int fail(cs_t *cs, const char *fmt, ...) {
+    va_list ap;
+    size_t n;
+    if (cs->why == NULL || cs->whylen == 0)
+        return -1;
+    n = ic_strlcpy(cs->why, malformed, cs->whylen);
+    if (n < cs->whylen) {
+        va_start(ap, fmt);
+        vsnprintf(cs->why + n, cs->whylen - n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static const char *scalar_text(const cJSON *it, char *buf, size_t cap) {
+    if (cJSON_IsString(it))
+        return it->valuestring;
+    if (cJSON_IsBool(it))
+        return cJSON_IsTrue(it) ? "true" : "false";
+    if (cJSON_IsNumber(it)) {
+        /* the shortest form that reads back the same */
+        snprintf(buf, cap, "%.15g", it->valuedouble);
+        if (strtod(buf, NULL) != it->valuedouble)
+            snprintf(buf, cap, "%.17g", it->valuedouble);
+        return buf;
+    }
     return NULL;
 }
 
-/* string-or-array of strings (or, for condition values, bools/numbers) */
-static int load_pats(const cJSON *v, pats_t *out, bool lower, bool scalars,
-                     bool vars, bool *any_vars) {
+/* A string or an array of strings (is_cond: of strings, booleans and
+ * numbers, possibly empty) at path into out. */
+static int load_pats(cs_t *cs, const cJSON *v, const char *path, unsigned mode,
+                     bool is_cond, pats_t *out) {
     const cJSON *it;
-    size_t n = 0, i;
+    size_t n, i = 0;
+    char buf[64];
+    const char *what = is_cond ? "a string, number or boolean"
+                               : "a string";
     if (cJSON_IsArray(v)) {
         n = (size_t)cJSON_GetArraySize(v);
-        if (n == 0 && !scalars)
-            return -1;
-    } else if (cJSON_IsString(v) || (scalars && (cJSON_IsBool(v) || cJSON_IsNumber(v)))) {
+        if (n == 0 && !is_cond)
+            return fail(cs, "%s must be a string or a non-empty array of strings",
+                        path);
+    } else if (cJSON_IsString(v) ||
+               (is_cond && (cJSON_IsBool(v) || cJSON_IsNumber(v)))) {
         n = 1;
     } else {
-        return -1;
+        return is_cond ? fail(cs, "%s must be a string, number, boolean or an "
+                                  "array of them", path)
+                       : fail(cs, "%s must be a string or a non-empty array of "
+                                  "strings", path);
     }
-    out->v = ic_xcalloc(n ? n : 1, sizeof(pat_t));
+    out->v = ic_xcalloc(n ? n : 1, sizeof(*out->v));
     out->n = 0;
-    for (i = 0; i < n; i++) {
-        char buf[64];
-        const char *s;
-        it = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, (int)i) : v;
-        if (cJSON_IsString(it))
-            s = it->valuestring;
-        else if (scalars && cJSON_IsBool(it))
-            s = cJSON_IsTrue(it) ? "true" : "false";
-        else if (scalars && cJSON_IsNumber(it)) {
-            snprintf(buf, sizeof(buf), "%.17g", it->valuedouble);
-            s = buf;
-        } else
-            return -1;
-        out->v[out->n].text = ic_xstrdup(s);
-        if (lower) {
-            char *p;
-            for (p = out->v[out->n].text; *p; p++)
-                *p = (char)tolower((unsigned char)*p);
-        }
-        out->v[out->n].has_vars = vars && strstr(s, "${") != NULL;
-        if (out->v[out->n].has_vars && any_vars)
-            *any_vars = true;
+    it = cJSON_IsArray(v) ? v->child : v;
+    for (; i < n && it; i++, it = it->next) {
+        const char *s = scalar_text(it, buf, sizeof(buf));
+        if (s == NULL || (!is_cond && !cJSON_IsString(it)))
+            return fail(cs, "%s[%zu] must be %s", path, i, what);
+        pat_compile(&out->v[out->n], s, mode);
+        if (out->v[out->n].n_vars > 0)
+            cs->d->is_contextual = true;
         out->n++;
     }
     return 0;
 }
 
+/* Operator name -> c; -1 if unknown. Names are matched case-insensitively. */
 static int parse_op(const char *name, cond_t *c) {
-    char base[128];
-    size_t n, i;
-    c->qual = Q_NONE;
-    if (strncmp(name, "ForAnyValue:", 12) == 0) {
-        c->qual = Q_ANY;
+    size_t n, i, blen;
+    c->set = SET_ONE;
+    if (strncasecmp(name, "ForAnyValue:", 12) == 0) {
+        c->set = SET_ANY;
         name += 12;
-    } else if (strncmp(name, "ForAllValues:", 13) == 0) {
-        c->qual = Q_ALL;
+    } else if (strncasecmp(name, "ForAllValues:", 13) == 0) {
+        c->set = SET_ALL;
         name += 13;
     }
-    n = strlen(name);
-    if (n >= sizeof(base))
-        return -1;
-    memcpy(base, name, n + 1);
-    c->if_exists = n > 8 && strcmp(base + n - 8, "IfExists") == 0;
+    n = blen = strlen(name);
+    c->if_exists = n > 8 && strcasecmp(name + n - 8, "IfExists") == 0;
     if (c->if_exists)
-        base[n - 8] = '\0';
+        blen = n - 8;
     for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-        if (strcmp(ops[i].name, base) == 0) {
+        if (strlen(ops[i].name) == blen && strncasecmp(ops[i].name, name, blen) == 0) {
             c->op = ops[i].op;
+            c->cmp = ops[i].cmp;
+            c->negate = ops[i].negate;
+            /* IAM: IfExists can be added to any operator except Null */
             return c->op == OP_NULL && c->if_exists ? -1 : 0;
         }
     return -1;
 }
 
-static int load_stmt(ic_policy_doc_t *d, const cJSON *s, size_t idx, char *why,
-                     size_t len) {
-    stmt_t *st = &d->st[idx];
-    const cJSON *m, *eff = NULL, *act = NULL, *nact = NULL, *res = NULL, *nres = NULL,
-                    *cond = NULL, *sid = NULL;
-    if (!cJSON_IsObject(s)) {
-        bad(NULL, why, len, "Statement[%zu] must be an object", idx);
-        return -1;
+static int load_conditions(cs_t *cs, stmt_t *st, const cJSON *cond,
+                           const char *spath) {
+    const cJSON *o, *k;
+    size_t n = 0;
+    char path[PATH_MAX_LEN], kpath[PATH_MAX_LEN];
+    if (!cJSON_IsObject(cond))
+        return fail(cs, "%s.Condition must be an object", spath);
+    cJSON_ArrayForEach(o, cond) {
+        cond_t proto;
+        snprintf(path, sizeof(path), "%s.Condition.%s", spath, o->string);
+        memset(&proto, 0, sizeof(proto));
+        if (parse_op(o->string, &proto) != 0)
+            return fail(cs, "%s is not a valid condition operator", path);
+        if (!cJSON_IsObject(o))
+            return fail(cs, "%s must be an object", path);
+        n += (size_t)cJSON_GetArraySize(o);
     }
-    cJSON_ArrayForEach(m, s) {
-        if (strcmp(m->string, "Effect") == 0) eff = m;
-        else if (strcmp(m->string, "Action") == 0) act = m;
-        else if (strcmp(m->string, "NotAction") == 0) nact = m;
-        else if (strcmp(m->string, "Resource") == 0) res = m;
-        else if (strcmp(m->string, "NotResource") == 0) nres = m;
-        else if (strcmp(m->string, "Condition") == 0) cond = m;
-        else if (strcmp(m->string, "Sid") == 0) sid = m;
-        else {
-            bad(NULL, why, len, "Statement[%zu].%s is not a statement element",
-                idx, m->string);
-            return -1;
-        }
-    }
-    if (!cJSON_IsString(eff) || (strcmp(eff->valuestring, "Allow") != 0 &&
-                                 strcmp(eff->valuestring, "Deny") != 0)) {
-        bad(NULL, why, len, "Statement[%zu].Effect must be Allow or Deny", idx);
-        return -1;
-    }
-    st->is_deny = strcmp(eff->valuestring, "Deny") == 0;
-    if ((act != NULL) == (nact != NULL)) {
-        bad(NULL, why, len, "Statement[%zu] needs exactly one of Action or NotAction",
-            idx);
-        return -1;
-    }
-    if ((res != NULL) == (nres != NULL)) {
-        bad(NULL, why, len,
-            "Statement[%zu] needs exactly one of Resource or NotResource", idx);
-        return -1;
-    }
-    if (sid && !cJSON_IsString(sid)) {
-        bad(NULL, why, len, "Statement[%zu].Sid must be a string", idx);
-        return -1;
-    }
-    st->sid = ic_xstrdup(sid ? sid->valuestring : "");
-    st->not_action = nact != NULL;
-    st->not_resource = nres != NULL;
-    if (load_pats(act ? act : nact, &st->actions, true, false, false, NULL) != 0) {
-        bad(NULL, why, len, "Statement[%zu].%s must be a string or a non-empty "
-            "array of strings", idx, act ? "Action" : "NotAction");
-        return -1;
-    }
-    if (load_pats(res ? res : nres, &st->resources, false, false, d->vars,
-                  &d->contextual) != 0) {
-        bad(NULL, why, len, "Statement[%zu].%s must be a string or a non-empty "
-            "array of strings", idx, res ? "Resource" : "NotResource");
-        return -1;
-    }
-    if (cond) {
-        const cJSON *o, *k;
-        size_t n = 0;
-        if (!cJSON_IsObject(cond)) {
-            bad(NULL, why, len, "Statement[%zu].Condition must be an object", idx);
-            return -1;
-        }
-        cJSON_ArrayForEach(o, cond) {
-            if (!cJSON_IsObject(o)) {
-                bad(NULL, why, len, "Statement[%zu].Condition.%s must be an object",
-                    idx, o->string);
+    st->conds = ic_xcalloc(n ? n : 1, sizeof(*st->conds));
+    cJSON_ArrayForEach(o, cond) {
+        cond_t proto;
+        unsigned mode;
+        memset(&proto, 0, sizeof(proto));
+        parse_op(o->string, &proto);
+        mode = cs->d->has_vars ? PM_VARS : 0;
+        if (proto.op == OP_LIKE || proto.op == OP_ARN)
+            mode |= PM_GLOB;
+        cJSON_ArrayForEach(k, o) {
+            cond_t *c = &st->conds[st->n_conds++];
+            *c = proto;
+            pvar_init(&c->key, k->string, strlen(k->string));
+            snprintf(kpath, sizeof(kpath), "%s.Condition.%s.%s", spath, o->string,
+                     k->string);
+            /* spec 2.3: certificate values may be written RFC 4514-escaped */
+            if (load_pats(cs, k, kpath, mode | (c->key.is_cert ? PM_DN : 0), true,
+                          &c->values) != 0)
                 return -1;
-            }
-            n += (size_t)cJSON_GetArraySize(o);
-        }
-        st->conds = ic_xcalloc(n ? n : 1, sizeof(cond_t));
-        d->contextual = true;
-        cJSON_ArrayForEach(o, cond) {
-            cond_t proto;
-            memset(&proto, 0, sizeof(proto));
-            if (parse_op(o->string, &proto) != 0) {
-                bad(NULL, why, len,
-                    "Statement[%zu].Condition.%s is not a condition operator", idx,
-                    o->string);
-                return -1;
-            }
-            cJSON_ArrayForEach(k, o) {
-                cond_t *c = &st->conds[st->n_conds];
-                *c = proto;
-                c->key = ic_xstrdup(k->string);
-                if (load_pats(k, &c->values, false, true, d->vars, NULL) != 0) {
-                    free(c->key);
-                    free_pats(&c->values);
-                    bad(NULL, why, len,
-                        "Statement[%zu].Condition.%s.%s must be a value or an "
-                        "array of values", idx, o->string, k->string);
-                    return -1;
-                }
-                st->n_conds++;
-            }
         }
     }
+    if (st->n_conds > 0)
+        cs->d->is_contextual = true;
     return 0;
 }
 
-ic_policy_doc_t *ic_policy_compile(const char *json, char *why, size_t whylen) {
-    cJSON *root = cJSON_Parse(json), *m, *ver = NULL, *stmts = NULL;
-    ic_policy_doc_t *d = ic_xcalloc(1, sizeof(*d));
+static int load_stmt(cs_t *cs, stmt_t *st, const cJSON *s, const char *path) {
+    const cJSON *m, *eff = NULL, *act = NULL, *nact = NULL, *res = NULL,
+                    *nres = NULL, *cond = NULL, *sid = NULL;
+    char mpath[PATH_MAX_LEN];
+    if (!cJSON_IsObject(s))
+        return fail(cs, "%s must be an object", path);
+    cJSON_ArrayForEach(m, s) {
+        static const char *const names[] = {"Effect", "Action", "NotAction",
+                                            "Resource", "NotResource",
+                                            "Condition", "Sid"};
+        const cJSON **slot[] = {&eff, &act, &nact, &res, &nres, &cond, &sid};
+        size_t i;
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            if (strcmp(m->string, names[i]) == 0)
+                break;
+        if (i == sizeof(names) / sizeof(names[0]))
+            return fail(cs, "%s.%s is not a valid statement element", path,
+                        m->string);
+        if (*slot[i] != NULL)
+            return fail(cs, "%s.%s appears more than once", path, m->string);
+        *slot[i] = m;
+    }
+    if (eff == NULL)
+        return fail(cs, "%s is missing Effect", path);
+    if (!cJSON_IsString(eff) || (strcmp(eff->valuestring, "Allow") != 0 &&
+                                 strcmp(eff->valuestring, "Deny") != 0))
+        return fail(cs, "%s.Effect must be Allow or Deny", path);
+    st->is_deny = strcmp(eff->valuestring, "Deny") == 0;
+    if (act && nact)
+        return fail(cs, "%s has both Action and NotAction", path);
+    if (!act && !nact)
+        return fail(cs, "%s is missing Action or NotAction", path);
+    if (res && nres)
+        return fail(cs, "%s has both Resource and NotResource", path);
+    if (!res && !nres)
+        return fail(cs, "%s is missing Resource or NotResource", path);
+    if (sid && !cJSON_IsString(sid))
+        return fail(cs, "%s.Sid must be a string", path);
+    st->sid = ic_xstrdup(sid ? sid->valuestring : "");
+    st->is_not_action = nact != NULL;
+    st->is_not_resource = nres != NULL;
+    snprintf(mpath, sizeof(mpath), "%s.%s", path, act ? "Action" : "NotAction");
+    if (load_pats(cs, act ? act : nact, mpath, PM_GLOB, false, &st->actions) != 0)
+        return -1;
+    snprintf(mpath, sizeof(mpath), "%s.%s", path, res ? "Resource" : "NotResource");
+    if (load_pats(cs, res ? res : nres, mpath,
+                  PM_GLOB | (cs->d->has_vars ? PM_VARS : 0), false,
+                  &st->resources) != 0)
+        return -1;
+    return cond ? load_conditions(cs, st, cond, path) : 0;
+}
+
+static int load_doc(cs_t *cs, const char *json) {
+    const char *end = NULL;
+    cJSON *root;
+    const cJSON *m, *ver = NULL, *stmts = NULL, *id = NULL, *s;
     size_t n, i;
+    char path[32];
+    int rc = -1;
+    if (json == NULL)
+        return fail(cs, "the document is empty");
+    root = cJSON_ParseWithOpts(json, &end, true);
+    if (root == NULL)
+        return fail(cs, "not valid JSON (at offset %zu)",
+                    end && end >= json ? (size_t)(end - json) : (size_t)0);
     if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return bad(d, why, whylen, "the document is not a JSON object");
+        fail(cs, "the document must be a JSON object");
+        goto out;
     }
     cJSON_ArrayForEach(m, root) {
-        if (strcmp(m->string, "Version") == 0)
-            ver = m;
-        else if (strcmp(m->string, "Statement") == 0)
-            stmts = m;
-        else if (strcmp(m->string, "Id") != 0) {
-            cJSON_Delete(root);
-            return bad(d, why, whylen, "%s is not a policy element", m->string);
+        const cJSON **slot = strcmp(m->string, "Version") == 0     ? &ver
+                             : strcmp(m->string, "Statement") == 0 ? &stmts
+                             : strcmp(m->string, "Id") == 0        ? &id
+                                                                   : NULL;
+        if (slot == NULL) {
+            fail(cs, "%s is not a valid policy element", m->string);
+            goto out;
         }
+        if (*slot != NULL) {
+            fail(cs, "%s appears more than once", m->string);
+            goto out;
+        }
+        *slot = m;
     }
-    if (ver && !cJSON_IsString(ver)) {
-        cJSON_Delete(root);
-        return bad(d, why, whylen, "Version must be a string");
+    if (ver && (!cJSON_IsString(ver) ||
+                (strcmp(ver->valuestring, "2012-10-17") != 0 &&
+                 strcmp(ver->valuestring, "2008-10-17") != 0))) {
+        fail(cs, "Version must be \"2012-10-17\" or \"2008-10-17\"");
+        goto out;
     }
-    d->vars = ver && strcmp(ver->valuestring, "2012-10-17") == 0;
-    if (stmts == NULL || (!cJSON_IsObject(stmts) && !cJSON_IsArray(stmts)) ||
-        (cJSON_IsArray(stmts) && cJSON_GetArraySize(stmts) == 0)) {
-        cJSON_Delete(root);
-        return bad(d, why, whylen, "Statement must be an object or a non-empty array");
+    if (id && !cJSON_IsString(id)) {
+        fail(cs, "Id must be a string");
+        goto out;
+    }
+    /* spec 1.1 [REC]: variables only with Version 2012-10-17, as IAM */
+    cs->d->has_vars = ver && strcmp(ver->valuestring, "2012-10-17") == 0;
+    if (stmts == NULL) {
+        fail(cs, "Statement is missing");
+        goto out;
+    }
+    if (!(cJSON_IsObject(stmts) ||
+          (cJSON_IsArray(stmts) && cJSON_GetArraySize(stmts) > 0))) {
+        fail(cs, "Statement must be an object or a non-empty array of objects");
+        goto out;
     }
     n = cJSON_IsArray(stmts) ? (size_t)cJSON_GetArraySize(stmts) : 1;
-    d->st = ic_xcalloc(n, sizeof(stmt_t));
-    for (i = 0; i < n; i++) {
-        d->n = i + 1;
-        if (load_stmt(d, cJSON_IsArray(stmts) ? cJSON_GetArrayItem(stmts, (int)i)
-                                              : stmts,
-                      i, why, whylen) != 0) {
-            cJSON_Delete(root);
-            ic_policy_doc_free(d);
-            return NULL;
-        }
+    cs->d->st = ic_xcalloc(n, sizeof(*cs->d->st));
+    s = cJSON_IsArray(stmts) ? stmts->child : stmts;
+    for (i = 0; i < n && s; i++, s = s->next) {
+        cs->d->n = i + 1;
+        if (cJSON_IsArray(stmts))
+            snprintf(path, sizeof(path), "Statement[%zu]", i);
+        else
+            snprintf(path, sizeof(path), "Statement");
+        if (load_stmt(cs, &cs->d->st[i], s, path) != 0)
+            goto out;
     }
+    rc = 0;
+out:
     cJSON_Delete(root);
-    return d;
+    return rc;
+}
+
+ic_policy_doc_t *ic_policy_compile(const char *json, char *why, size_t whylen) {
+    cs_t cs;
+    cs.why = why;
+    cs.whylen = whylen;
+    cs.d = ic_xcalloc(1, sizeof(*cs.d));
+    if (why && whylen)
+        why[0] = '\0';
+    if (load_doc(&cs, json) != 0) {
+        ic_policy_doc_free(cs.d);
+        return NULL;
+    }
+    return cs.d;
 }
 
 bool ic_policy_is_contextual(const ic_policy_doc_t *d) {
-    return d->contextual;
+    return d != NULL && d->is_contextual;
 }
 
 /* ---- matching ---------------------------------------------------------------------- */
 
-/* Glob with * and ?; case-insensitive when ic. */
-static bool glob(const char *p, const char *s, bool ic) {
-    const char *star = NULL, *mark = NULL;
-    while (*s) {
-        if (*p == '*') {
-            star = p++;
-            mark = s;
-        } else if (*p == '?' ||
-                   (ic ? tolower((unsigned char)*p) == tolower((unsigned char)*s)
-                       : *p == *s)) {
+static const char *utf8_next(const char *s) {
+    s++;
+    while ((*s & 0xC0) == 0x80)
+        s++;
+    return s;
+}
+
+/* Does subject s match encoded pattern p? `*` backtracks to the last star
+ * only (linear in practice, no recursion). */
+static bool glob(const char *p, const char *s, bool icase) {
+    const char *sp = NULL, *ss = NULL;
+    for (;;) {
+        if (p[0] == ESC && p[1] == '*') {
+            while (p[0] == ESC && p[1] == '*')
+                p += 2;
             if (*p == '\0')
-                break;
-            p++;
-            s++;
-        } else if (star) {
-            p = star + 1;
-            s = ++mark;
-        } else {
-            return false;
+                return true;
+            sp = p;
+            ss = s;
+            continue;
         }
+        if (*s == '\0')
+            return *p == '\0';
+        if (p[0] == ESC && p[1] == '?') {
+            p += 2;
+            s = utf8_next(s);
+            continue;
+        }
+        if (*p != '\0') {
+            char c = *p;
+            size_t pl = 1;
+            if (c == ESC) {
+                c = p[1] == ESC ? ESC : '\0'; /* ESC 'v' cannot match */
+                pl = 2;
+            }
+            if (c != '\0' && (icase ? lower(c) == lower(*s) : c == *s)) {
+                p += pl;
+                s++;
+                continue;
+            }
+        }
+        if (sp == NULL)
+            return false;
+        ss = utf8_next(ss);
+        s = ss;
+        p = sp;
     }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
 }
 
 typedef struct ev_s {
     const ic_policy_ctx_t *ctx;
-    char unresolved[128];
+    const char *unres; /* first unresolved variable of the current part */
 } ev_t;
 
-static void note_unresolved(ev_t *e, const char *name, size_t n) {
-    if (e->unresolved[0] == '\0')
-        snprintf(e->unresolved, sizeof(e->unresolved), "%.*s", (int)n, name);
-}
-
-static bool safe_value(const char *v) {
-    return strlen(v) <= 1024 && strpbrk(v, "*$+?#") == NULL;
-}
-
-/* Values of a variable/key, with the certificate suffixes handled: .List
- * (all), .N (1-based, beyond the first). */
-static size_t key_values(ev_t *e, const char *name, size_t n, const char **out,
-                         size_t cap) {
-    char key[256], *dot;
-    long idx = -1;
-    bool is_list = false;
-    size_t got;
-    const char *tmp[MAX_VALUES];
-    if (n >= sizeof(key) || e->ctx == NULL || e->ctx->values == NULL)
+/* The values of key (clamped), as the callback reports them. */
+static size_t ask(const ev_t *e, const pvar_t *v, const char **out) {
+    size_t n;
+    if (e->ctx == NULL || e->ctx->values == NULL)
         return 0;
-    memcpy(key, name, n);
-    key[n] = '\0';
-    if (strcasecmp(key, "iot:Thing.ThingName") == 0)
-        snprintf(key, sizeof(key), "iot:Connection.Thing.ThingName");
-    dot = strrchr(key, '.');
-    if (strncasecmp(key, "iot:Certificate.", 16) == 0 && dot) {
-        if (strcasecmp(dot, ".List") == 0) {
-            is_list = true;
-            *dot = '\0';
-        } else if (isdigit((unsigned char)dot[1])) {
-            char *end;
-            idx = strtol(dot + 1, &end, 10);
-            if (*end == '\0')
-                *dot = '\0';
-            else
-                idx = -1;
-        }
-    }
-    got = e->ctx->values(e->ctx->data, key, tmp, MAX_VALUES);
-    if (got > MAX_VALUES)
-        got = MAX_VALUES;
-    if (strncasecmp(key, "iot:Certificate.", 16) == 0 && got > 5)
-        got = 5; /* AWS: arrays truncated to 5 */
-    if (idx >= 0) {
-        if ((size_t)idx >= got || cap == 0)
-            return 0;
-        out[0] = tmp[idx];
-        return 1;
-    }
-    if (!is_list && got > 1 && strncasecmp(key, "iot:Certificate.", 16) == 0)
-        got = 1; /* the plain variable is the first value */
-    if (got > cap)
-        got = cap;
-    memcpy(out, tmp, got * sizeof(*out));
-    return got;
+    n = e->ctx->values(e->ctx->data, v->key, out, MAX_VALUES);
+    if (n > MAX_VALUES)
+        n = MAX_VALUES;
+    if (v->is_cert && n > CERT_MAX_VALUES)
+        n = CERT_MAX_VALUES;
+    return n;
 }
 
-/* Substitute ${...} in pattern text into out. Literal escapes ${*} ${?}
- * ${$} become \x01 \x02 '$' markers so glob treats them literally. false if
- * a variable is unresolved or the result does not fit. */
-static bool substitute(ev_t *e, const char *p, char *out, size_t cap) {
-    size_t o = 0;
+/* Values of a condition key into out[MAX_VALUES]; 0 = missing. */
+static size_t key_values(const ev_t *e, const pvar_t *k, const char **out) {
+    size_t n = ask(e, k, out), idx;
+    if (!k->is_cert || k->index == IDX_LIST)
+        return n;
+    /* certificate keys: the plain name is the first value, .N is values[N] */
+    idx = k->index >= 0 ? (size_t)k->index : 0;
+    if (idx >= n)
+        return 0;
+    out[0] = out[idx];
+    return 1;
+}
+
+/* The value substituted for v, or NULL (unresolved). */
+static const char *var_value(const ev_t *e, const pvar_t *v) {
+    const char *vals[MAX_VALUES], *s;
+    size_t n = ask(e, v, vals);
+    size_t idx = v->index >= 0 ? (size_t)v->index : 0;
+    if (v->index == IDX_LIST || idx >= n)
+        return v->dflt;
+    s = vals[idx];
+    /* AWS: certificate values that are long or hold a wildcard or `$` are
+     * not substituted */
+    if (v->is_cert && (strlen(s) > CERT_MAX_LEN || strpbrk(s, "*$+?#") != NULL))
+        return v->dflt;
+    return s;
+}
+
+typedef enum { SUB_OK, SUB_UNUSABLE } sub_t;
+
+/* Substitute pt's variables into buf (SUB_MAX); *out is the text to match.
+ * SUB_UNUSABLE: a variable is unresolved (noted) or the result is too long. */
+static sub_t subst(ev_t *e, const pat_t *pt, char *buf, const char **out) {
+    const char *p = pt->text;
+    size_t o = 0, vi = 0;
+    if (pt->n_vars == 0) {
+        *out = pt->text;
+        return SUB_OK;
+    }
     while (*p) {
-        if (p[0] == '$' && p[1] == '{') {
-            const char *end = strchr(p + 2, '}');
-            const char *name = p + 2, *v = NULL, *def = NULL;
-            size_t nlen, dlen = 0, vlen;
-            const char *vals[MAX_VALUES];
-            if (end == NULL)
-                return false;
-            nlen = (size_t)(end - name);
-            if (nlen == 1 && (name[0] == '*' || name[0] == '?' || name[0] == '$')) {
-                if (o + 1 >= cap)
-                    return false;
-                out[o++] = name[0] == '*' ? '\x01' : name[0] == '?' ? '\x02' : '$';
-                p = end + 1;
-                continue;
+        if (p[0] == ESC && p[1] == 'v') {
+            const pvar_t *v = &pt->vars[vi++];
+            const char *s = var_value(e, v);
+            if (s == NULL) {
+                if (e->unres == NULL)
+                    e->unres = v->name;
+                return SUB_UNUSABLE;
             }
-            {
-                /* ${key, 'default'} */
-                const char *comma = memchr(name, ',', nlen);
-                if (comma) {
-                    const char *q1 = memchr(comma, '\'', (size_t)(end - comma));
-                    const char *q2 = q1 ? memchr(q1 + 1, '\'', (size_t)(end - q1 - 1))
-                                        : NULL;
-                    if (q1 && q2) {
-                        def = q1 + 1;
-                        dlen = (size_t)(q2 - q1 - 1);
-                    }
-                    nlen = (size_t)(comma - name);
-                    while (nlen > 0 && name[nlen - 1] == ' ')
-                        nlen--;
-                }
+            for (; *s; s++) { /* a substituted value is literal text */
+                if (o + 3 > SUB_MAX)
+                    return SUB_UNUSABLE;
+                if (*s == ESC)
+                    buf[o++] = ESC;
+                buf[o++] = *s;
             }
-            if (key_values(e, name, nlen, vals, 1) == 1 && safe_value(vals[0])) {
-                v = vals[0];
-                vlen = strlen(v);
-            } else if (def) {
-                v = def;
-                vlen = dlen;
-            } else {
-                note_unresolved(e, name, nlen);
-                return false;
-            }
-            if (o + vlen >= cap)
-                return false;
-            {
-                /* substituted text is literal: protect * and ? */
-                size_t k;
-                for (k = 0; k < vlen; k++)
-                    out[o++] = v[k] == '*' ? '\x01' : v[k] == '?' ? '\x02' : v[k];
-            }
-            p = end + 1;
+            p += 2;
             continue;
         }
-        if (o + 1 >= cap)
-            return false;
-        out[o++] = *p++;
+        if (o + 3 > SUB_MAX)
+            return SUB_UNUSABLE;
+        if (p[0] == ESC) {
+            buf[o++] = *p++;
+            if (*p == '\0')
+                break;
+        }
+        buf[o++] = *p++;
     }
-    out[o] = '\0';
+    buf[o] = '\0';
+    *out = buf;
+    return SUB_OK;
+}
+
+/* ---- condition values ----------------------------------------------------------------- */
+
+static bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+/* A decimal number as IAM's Numeric* take it (no hex, inf or nan). */
+static bool parse_num(const char *s, double *out) {
+    const char *p = s;
+    bool dig = false;
+    if (*p == '+' || *p == '-')
+        p++;
+    for (; is_digit(*p); p++)
+        dig = true;
+    if (*p == '.')
+        for (p++; is_digit(*p); p++)
+            dig = true;
+    if (!dig)
+        return false;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!is_digit(*p))
+            return false;
+        while (is_digit(*p))
+            p++;
+    }
+    if (*p != '\0')
+        return false;
+    *out = strtod(s, NULL);
     return true;
 }
 
-/* glob where \x01 and \x02 in the pattern are literal '*' and '?' */
-static bool glob_lit(const char *p, const char *s, bool ic) {
-    if (strchr(p, '\x01') == NULL && strchr(p, '\x02') == NULL)
-        return glob(p, s, ic);
-    /* rare: compare literally where marked by walking both */
-    {
-        const char *star = NULL, *mark = NULL;
-        while (*s) {
-            if (*p == '*') {
-                star = p++;
-                mark = s;
-            } else if (*p && (*p == '?' ||
-                              (*p == '\x01' && *s == '*') ||
-                              (*p == '\x02' && *s == '?') ||
-                              (ic ? tolower((unsigned char)*p) ==
-                                        tolower((unsigned char)*s)
-                                  : *p == *s))) {
-                p++;
-                s++;
-            } else if (star) {
-                p = star + 1;
-                s = ++mark;
-            } else {
+static bool fixed_digits(const char **s, int n, int *out) {
+    int v = 0, i;
+    for (i = 0; i < n; i++) {
+        if (!is_digit((*s)[i]))
+            return false;
+        v = v * 10 + ((*s)[i] - '0');
+    }
+    *s += n;
+    *out = v;
+    return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+    int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m) {
+    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : dim[m - 1];
+}
+
+/* Epoch seconds, or ISO 8601: YYYY-MM-DD[Thh:mm[:ss[.fff]]][Z|+hh[:]mm]
+ * (UTC when no zone is given). */
+static bool parse_date(const char *s, double *out) {
+    const char *p = s;
+    int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+    double frac = 0, scale = 0.1;
+    if (parse_num(s, out))
+        return true;
+    if (!fixed_digits(&p, 4, &y) || *p != '-' || (p++, !fixed_digits(&p, 2, &mo)) ||
+        *p != '-' || (p++, !fixed_digits(&p, 2, &d)))
+        return false;
+    if (*p == 'T' || *p == 't') {
+        p++;
+        if (!fixed_digits(&p, 2, &h) || *p != ':' || (p++, !fixed_digits(&p, 2, &mi)))
+            return false;
+        if (*p == ':') {
+            p++;
+            if (!fixed_digits(&p, 2, &sec))
                 return false;
+            if (*p == '.') {
+                if (!is_digit(*++p))
+                    return false;
+                for (; is_digit(*p); p++, scale /= 10)
+                    frac += (*p - '0') * scale;
             }
         }
-        while (*p == '*')
+        if (*p == 'Z' || *p == 'z') {
             p++;
-        return *p == '\0';
-    }
-}
-
-/* Policy text may escape RFC 4514 specials with a backslash: drop them. */
-static void unescape(const char *in, char *out, size_t cap) {
-    size_t o = 0;
-    for (; *in && o + 1 < cap; in++) {
-        if (*in == '\\' && in[1] && strchr(",\"\\+=<>;", in[1]))
-            in++;
-        out[o++] = *in;
-    }
-    out[o] = '\0';
-}
-
-static bool pat_match(ev_t *e, const pat_t *pt, const char *s, bool ic,
-                      bool allow_glob, bool *unresolved) {
-    char sub[SUB_MAX], un[SUB_MAX];
-    const char *p = pt->text;
-    if (pt->has_vars) {
-        if (!substitute(e, p, sub, sizeof(sub))) {
-            if (unresolved)
-                *unresolved = true;
-            return false;
-        }
-        p = sub;
-    }
-    if (strchr(p, '\\')) {
-        unescape(p, un, sizeof(un));
-        p = un;
-    }
-    if (!allow_glob) {
-        /* exact comparison; markers stand for themselves */
-        const char *a = p, *b = s;
-        for (; *a && *b; a++, b++) {
-            char ca = *a == '\x01' ? '*' : *a == '\x02' ? '?' : *a;
-            if (ic ? tolower((unsigned char)ca) != tolower((unsigned char)*b)
-                   : ca != *b)
+        } else if (*p == '+' || *p == '-') {
+            sign = *p++ == '-' ? -1 : 1;
+            if (!fixed_digits(&p, 2, &oh))
+                return false;
+            if (*p == ':')
+                p++;
+            if (!fixed_digits(&p, 2, &om) || oh > 23 || om > 59)
                 return false;
         }
-        return *a == '\0' && *b == '\0';
     }
-    return glob_lit(p, s, ic);
-}
-
-static bool any_resource(ev_t *e, const stmt_t *st, const char *resource,
-                         bool *unresolved) {
-    size_t i;
-    for (i = 0; i < st->resources.n; i++)
-        if (strcmp(st->resources.v[i].text, "*") == 0 ||
-            pat_match(e, &st->resources.v[i], resource, false, true, unresolved))
-            return true;
-    return false;
-}
-
-static bool any_action(const stmt_t *st, const char *action) {
-    char low[128];
-    size_t i;
-    for (i = 0; action[i] && i + 1 < sizeof(low); i++)
-        low[i] = (char)tolower((unsigned char)action[i]);
-    low[i] = '\0';
-    for (i = 0; i < st->actions.n; i++)
-        if (glob(st->actions.v[i].text, low, false))
-            return true;
-    return false;
-}
-
-/* ---- conditions -------------------------------------------------------------------- */
-
-static bool parse_ip(const char *s, unsigned char addr[16], int *bits, int *family) {
-    char buf[64];
-    const char *slash = strchr(s, '/');
-    size_t n = slash ? (size_t)(slash - s) : strlen(s);
-    if (n >= sizeof(buf))
+    if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
+        h > 23 || mi > 59 || sec > 60)
         return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    if (inet_pton(AF_INET, buf, addr) == 1)
-        *family = 4;
-    else if (inet_pton(AF_INET6, buf, addr) == 1)
-        *family = 6;
+    *out = (double)days_from_civil(y, mo, d) * 86400.0 + h * 3600 + mi * 60 + sec +
+           frac - sign * (oh * 3600 + om * 60);
+    return true;
+}
+
+static bool parse_bool(const char *s, bool *out) {
+    if (strcasecmp(s, "true") == 0)
+        *out = true;
+    else if (strcasecmp(s, "false") == 0)
+        *out = false;
     else
         return false;
-    *bits = *family == 4 ? 32 : 128;
+    return true;
+}
+
+typedef struct ipnet_s {
+    int family;          /* 4 or 6 */
+    unsigned char a[16]; /* network order; IPv4 in a[0..4) */
+    int bits;            /* prefix length */
+} ipnet_t;
+
+/* An address, or with allow_prefix a CIDR block. IPv4-mapped IPv6
+ * (::ffff:a.b.c.d) is taken as IPv4. */
+static bool parse_ip(const char *s, ipnet_t *n, bool allow_prefix) {
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    char buf[64];
+    const char *slash = strchr(s, '/');
+    size_t len = slash ? (size_t)(slash - s) : strlen(s);
+    if ((slash && !allow_prefix) || len == 0 || len >= sizeof(buf))
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    memset(n, 0, sizeof(*n));
+    if (inet_pton(AF_INET, buf, n->a) == 1) {
+        n->family = 4;
+        n->bits = 32;
+    } else if (inet_pton(AF_INET6, buf, n->a) == 1) {
+        n->family = 6;
+        n->bits = 128;
+    } else {
+        return false;
+    }
     if (slash) {
-        char *end;
-        long b = strtol(slash + 1, &end, 10);
-        if (*end || b < 0 || b > *bits)
+        const char *p = slash + 1;
+        int b = 0;
+        if (!is_digit(*p))
             return false;
-        *bits = (int)b;
+        for (; is_digit(*p) && b <= 128; p++)
+            b = b * 10 + (*p - '0');
+        if (*p != '\0' || b > n->bits)
+            return false;
+        n->bits = b;
+    }
+    if (n->family == 6 && n->bits >= 96 && memcmp(n->a, mapped, 12) == 0) {
+        memmove(n->a, n->a + 12, 4);
+        memset(n->a + 4, 0, 12);
+        n->family = 4;
+        n->bits -= 96;
     }
     return true;
 }
 
-static bool ip_in(const char *ip, const char *cidr) {
-    unsigned char a[16], b[16];
-    int ab, bb, af, bf, i;
-    if (!parse_ip(ip, a, &ab, &af) || !parse_ip(cidr, b, &bb, &bf) || af != bf)
+static bool ip_in(const ipnet_t *ip, const ipnet_t *net) {
+    int full = net->bits / 8, rem = net->bits % 8;
+    if (ip->family != net->family || memcmp(ip->a, net->a, (size_t)full) != 0)
         return false;
-    for (i = 0; i < bb; i++) {
-        int byte = i / 8, bit = 7 - i % 8;
-        if (((a[byte] >> bit) & 1) != ((b[byte] >> bit) & 1))
+    return rem == 0 || ((ip->a[full] ^ net->a[full]) & (0xFF00 >> rem) & 0xFF) == 0;
+}
+
+typedef struct b64_s {
+    const char *p;
+    unsigned acc;
+    int bits;
+} b64_t;
+
+static int b64_digit(char c) {
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (is_digit(c))
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Next decoded byte; -1 at the end, -2 if the text is not base64. */
+static int b64_next(b64_t *b) {
+    while (b->bits < 8) {
+        int v;
+        if (*b->p == '\0' || *b->p == '=') {
+            while (*b->p == '=')
+                b->p++;
+            return *b->p == '\0' ? -1 : -2;
+        }
+        if ((v = b64_digit(*b->p++)) < 0)
+            return -2;
+        b->acc = (b->acc << 6 | (unsigned)v) & 0xFFFFu;
+        b->bits += 6;
+    }
+    b->bits -= 8;
+    return (int)(b->acc >> b->bits) & 0xFF;
+}
+
+/* IAM BinaryEquals: both sides are base64; compare the bytes they encode. */
+static bool b64_equal(const char *x, const char *y) {
+    b64_t a = {x, 0, 0}, b = {y, 0, 0};
+    for (;;) {
+        int ca = b64_next(&a), cb = b64_next(&b);
+        if (ca == -2 || cb == -2 || ca != cb)
             return false;
+        if (ca == -1)
+            return true;
     }
-    return true;
 }
 
-static bool num(const char *s, double *out) {
-    char *end;
-    if (*s == '\0')
-        return false;
-    *out = strtod(s, &end);
-    return *end == '\0';
-}
+/* One policy value, substituted and parsed once per condition. */
+typedef struct pval_s {
+    const char *text; /* encoded */
+    bool ok;          /* parsed (Numeric, Date, Bool, Null, IP) */
+    bool b;
+    double num;
+    ipnet_t net;
+} pval_t;
 
-static bool date_of(const char *s, double *out) {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (num(s, out))
-        return true;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec) >= 3) {
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
-        *out = (double)timegm(&tm);
-        return true;
-    }
-    return false;
-}
-
-/* One context value against one policy value (already substituted). */
-static bool compare(op_t op, const char *ctx, const char *pol) {
-    double a, b;
-    switch (op) {
-    case OP_STR_EQ: case OP_STR_NE: case OP_BIN_EQ:
-        return strcmp(ctx, pol) == 0;
-    case OP_STR_EQ_IC: case OP_STR_NE_IC:
-        return strcasecmp(ctx, pol) == 0;
-    case OP_STR_LIKE: case OP_STR_NLIKE: case OP_ARN_LIKE: case OP_ARN_NLIKE:
-        return glob_lit(pol, ctx, false);
-    case OP_ARN_EQ: case OP_ARN_NE:
-        return glob_lit(pol, ctx, false);
+static void pval_prepare(const cond_t *c, const char *text, pval_t *pv) {
+    pv->text = text;
+    switch (c->op) {
+    case OP_NUM:
+        pv->ok = parse_num(text, &pv->num);
+        break;
+    case OP_DATE:
+        pv->ok = parse_date(text, &pv->num);
+        break;
     case OP_BOOL:
-        return strcasecmp(ctx, pol) == 0;
-    case OP_IP: case OP_NIP:
-        return ip_in(ctx, pol);
-    case OP_NUM_EQ: case OP_NUM_NE:
-        return num(ctx, &a) && num(pol, &b) && a == b;
-    case OP_NUM_LT: return num(ctx, &a) && num(pol, &b) && a < b;
-    case OP_NUM_LE: return num(ctx, &a) && num(pol, &b) && a <= b;
-    case OP_NUM_GT: return num(ctx, &a) && num(pol, &b) && a > b;
-    case OP_NUM_GE: return num(ctx, &a) && num(pol, &b) && a >= b;
-    case OP_DATE_EQ: case OP_DATE_NE:
-        return date_of(ctx, &a) && date_of(pol, &b) && a == b;
-    case OP_DATE_LT: return date_of(ctx, &a) && date_of(pol, &b) && a < b;
-    case OP_DATE_LE: return date_of(ctx, &a) && date_of(pol, &b) && a <= b;
-    case OP_DATE_GT: return date_of(ctx, &a) && date_of(pol, &b) && a > b;
-    case OP_DATE_GE: return date_of(ctx, &a) && date_of(pol, &b) && a >= b;
     case OP_NULL:
-        return false;
+        pv->ok = parse_bool(text, &pv->b);
+        break;
+    case OP_IP:
+        pv->ok = parse_ip(text, &pv->net, true);
+        break;
+    default:
+        pv->ok = true;
+    }
+}
+
+static bool cmp_holds(cmp_t cmp, double a, double b) {
+    switch (cmp) {
+    case CMP_EQ:
+        return a == b;
+    case CMP_LT:
+        return a < b;
+    case CMP_LE:
+        return a <= b;
+    case CMP_GT:
+        return a > b;
+    case CMP_GE:
+        return a >= b;
     }
     return false;
 }
 
-static bool negated(op_t op) {
-    return op == OP_STR_NE || op == OP_STR_NE_IC || op == OP_STR_NLIKE ||
-           op == OP_NUM_NE || op == OP_DATE_NE || op == OP_NIP ||
-           op == OP_ARN_NE || op == OP_ARN_NLIKE;
-}
-
-/* Does one context value satisfy the operator against the policy values
- * (ORed; for negated operators: equal to none)? Unresolved policy values
- * match nothing. */
-static bool value_ok(ev_t *e, const cond_t *c, const char *v) {
-    size_t i;
-    bool hit = false;
-    for (i = 0; i < c->values.n && !hit; i++) {
-        char sub[SUB_MAX], un[SUB_MAX];
-        const char *p = c->values.v[i].text;
-        if (c->values.v[i].has_vars) {
-            if (!substitute(e, p, sub, sizeof(sub)))
-                continue;
-            p = sub;
-        }
-        if (strchr(p, '\\')) {
-            unescape(p, un, sizeof(un));
-            p = un;
-        }
-        hit = compare(c->op, v, p);
+/* Does context value x match the (positive form of the) operator against
+ * policy value pv? */
+static bool value_match(const cond_t *c, const pval_t *pv, const char *x) {
+    double v;
+    bool b;
+    ipnet_t ip;
+    if (!pv->ok)
+        return false;
+    switch (c->op) {
+    case OP_STR:
+    case OP_LIKE:
+    case OP_ARN:
+        return glob(pv->text, x, false);
+    case OP_STR_IC:
+        return glob(pv->text, x, true);
+    case OP_NUM:
+        return parse_num(x, &v) && cmp_holds(c->cmp, v, pv->num);
+    case OP_DATE:
+        return parse_date(x, &v) && cmp_holds(c->cmp, v, pv->num);
+    case OP_BOOL:
+        return parse_bool(x, &b) && b == pv->b;
+    case OP_BIN:
+        return b64_equal(x, pv->text);
+    case OP_IP:
+        return parse_ip(x, &ip, false) && ip_in(&ip, &pv->net);
+    case OP_NULL:
+        break;
     }
-    return negated(c->op) ? !hit : hit;
+    return false;
 }
 
+/* IAM: values of one key are ORed; negated operators hold when no value
+ * matches. A policy value with an unresolved variable matches nothing; for
+ * a negated operator it makes the condition fail (so neither an Allow nor
+ * a Deny applies through it). */
 static bool cond_holds(ev_t *e, const cond_t *c) {
-    const char *vals[MAX_VALUES];
-    size_t n = key_values(e, c->key, strlen(c->key), vals, MAX_VALUES), i;
-    bool present = n > 0 || strcasecmp(c->key, "iot:ConnectAttributes") == 0;
-    if (c->op == OP_NULL) {
-        /* "true": the key is absent */
-        bool want_absent = c->values.n > 0 && strcasecmp(c->values.v[0].text, "true") == 0;
-        return want_absent ? !present || n == 0 : n > 0;
-    }
-    if (c->qual == Q_ALL) {
-        for (i = 0; i < n; i++)
-            if (!value_ok(e, c, vals[i]))
-                return false;
-        return true; /* empty or missing set: true */
-    }
-    if (c->qual == Q_ANY) {
-        for (i = 0; i < n; i++)
-            if (value_ok(e, c, vals[i]))
+    const char *cv[MAX_VALUES], *t;
+    char buf[SUB_MAX];
+    size_t n = key_values(e, &c->key, cv), i, j;
+    uint32_t hit = 0, all;
+    bool poisoned = false;
+    pval_t pv;
+    if (c->op == OP_NULL) { /* "true": the key is absent */
+        for (j = 0; j < c->values.n; j++) {
+            if (subst(e, &c->values.v[j], buf, &t) != SUB_OK)
+                continue;
+            pval_prepare(c, t, &pv);
+            if (pv.ok && pv.b == (n == 0))
                 return true;
+        }
         return false;
     }
-    if (n == 0) {
-        if (!c->if_exists)
-            note_unresolved(e, c->key, strlen(c->key));
-        return c->if_exists;
+    if (n == 0) /* IAM: a missing key; ForAllValues holds on an empty set */
+        return c->if_exists || c->set == SET_ALL;
+    all = ((uint32_t)1 << n) - 1;
+    for (j = 0; j < c->values.n; j++) {
+        if (subst(e, &c->values.v[j], buf, &t) != SUB_OK) {
+            poisoned = true;
+            continue;
+        }
+        pval_prepare(c, t, &pv);
+        for (i = 0; i < n; i++)
+            if (!(hit >> i & 1) && value_match(c, &pv, cv[i]))
+                hit |= (uint32_t)1 << i;
+        if (hit == all && !c->negate)
+            break;
     }
-    return value_ok(e, c, vals[0]);
+    if (c->negate) {
+        if (poisoned)
+            return false;
+        /* ForAnyValue: some context value matches none; otherwise none of
+         * the context values matches any policy value */
+        return c->set == SET_ANY ? hit != all : hit == 0;
+    }
+    return c->set == SET_ALL ? hit == all : hit != 0;
 }
 
-/* ---- evaluation ---------------------------------------------------------------------- */
+/* ---- evaluation ------------------------------------------------------------------------ */
+
+static bool actions_match(const stmt_t *st, const char *action) {
+    size_t i;
+    for (i = 0; i < st->actions.n; i++)
+        if (glob(st->actions.v[i].text, action, true))
+            return true;
+    return false;
+}
+
+/* Does Resource / NotResource admit resource? An entry that cannot be
+ * substituted matches nothing; under NotResource it keeps the statement
+ * from applying at all. */
+static bool resources_match(ev_t *e, const stmt_t *st, const char *resource) {
+    char buf[SUB_MAX];
+    const char *t;
+    bool unusable = false;
+    size_t i;
+    for (i = 0; i < st->resources.n; i++) {
+        if (subst(e, &st->resources.v[i], buf, &t) != SUB_OK) {
+            unusable = true;
+            continue;
+        }
+        if (glob(t, resource, false))
+            return !st->is_not_resource;
+    }
+    return st->is_not_resource && !unusable;
+}
+
+static void set_why(ic_policy_why_t *why, int policy, int statement,
+                    const char *sid, const char *unres) {
+    if (why == NULL)
+        return;
+    why->policy = policy;
+    why->statement = statement;
+    ic_strlcpy(why->sid, sid ? sid : "", sizeof(why->sid));
+    ic_strlcpy(why->unresolved, unres ? unres : "", sizeof(why->unresolved));
+}
 
 ic_authz_t ic_policy_eval(const ic_policy_doc_t *const *docs, size_t n,
                           const char *action, const char *resource,
                           const ic_policy_ctx_t *ctx, ic_policy_why_t *why) {
     ev_t e;
-    size_t i, j, k;
+    const char *first = NULL, *allow_sid = NULL;
     int allow_p = -1, allow_s = -1;
-    const char *allow_sid = "";
-    memset(&e, 0, sizeof(e));
+    size_t i, j, k;
     e.ctx = ctx;
-    for (i = 0; i < n; i++) {
+    e.unres = NULL;
+    for (i = 0; docs && action && resource && i < n; i++) {
         const ic_policy_doc_t *d = docs[i];
-        if (d == NULL)
-            continue;
-        for (j = 0; j < d->n; j++) {
+        for (j = 0; d && j < d->n; j++) {
             const stmt_t *st = &d->st[j];
-            bool ok, unres = false;
-            if (any_action(st, action) == st->not_action)
+            if (actions_match(st, action) == st->is_not_action)
                 continue;
-            ok = any_resource(&e, st, resource, &unres);
-            if (st->not_resource) {
-                /* an unresolved entry matches nothing either way: neither
-                 * an Allow nor a Deny applies */
-                if (ok || unres)
-                    continue;
-            } else if (!ok) {
+            e.unres = NULL;
+            if (!resources_match(&e, st, resource)) {
+                first = first ? first : e.unres;
                 continue;
             }
-            for (k = 0; k < st->n_conds; k++)
+            for (k = 0; k < st->n_conds; k++) {
+                e.unres = NULL;
                 if (!cond_holds(&e, &st->conds[k]))
                     break;
-            if (k < st->n_conds)
+            }
+            if (k < st->n_conds) {
+                first = first ? first : e.unres;
                 continue;
-            if (st->is_deny) {
-                if (why) {
-                    memset(why, 0, sizeof(*why));
-                    why->policy = (int)i;
-                    why->statement = (int)j;
-                    snprintf(why->sid, sizeof(why->sid), "%s", st->sid);
-                }
+            }
+            if (st->is_deny) { /* the first matching Deny decides */
+                set_why(why, (int)i, (int)j, st->sid, first);
                 return IC_AUTHZ_EXPLICIT_DENY;
             }
             if (allow_p < 0) {
@@ -825,13 +1190,6 @@ ic_authz_t ic_policy_eval(const ic_policy_doc_t *const *docs, size_t n,
             }
         }
     }
-    if (why) {
-        memset(why, 0, sizeof(*why));
-        why->policy = allow_p;
-        why->statement = allow_s;
-        snprintf(why->sid, sizeof(why->sid), "%s", allow_sid);
-        if (allow_p < 0)
-            snprintf(why->unresolved, sizeof(why->unresolved), "%s", e.unresolved);
-    }
+    set_why(why, allow_p, allow_s, allow_sid, first);
     return allow_p >= 0 ? IC_AUTHZ_ALLOWED : IC_AUTHZ_IMPLICIT_DENY;
 }
