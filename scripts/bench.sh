@@ -116,6 +116,33 @@ run() { # broker scenario-name args...
         sed "s/^{/{\"case\":\"$name\",/" | tee -a "$OUT" >&2
 }
 
+# `bench.sh policy`: the cost of policy evaluation, iotcored alone, the
+# same load with the allow-all policy and with a 10-statement policy using
+# variables (every publish, subscribe and delivery is authorized).
+if [ "${1:-}" = policy ]; then
+    for pol in bench-allow-all bench-10-statements; do
+        BENCH_POLICY=$pol
+        start_broker iotcored
+        run "$pol" sat_1to1_qos0 --scenario p2p --pubs 1 --rate 0 --qos 0 --duration "$DUR"
+        run "$pol" fanout_1to100_qos0 --scenario fanout --pubs 1 --subs 100 --rate 0 --qos 0 --duration "$DUR"
+        run "$pol" p2p_100_qos1 --scenario p2p --pubs 100 --rate 0 --qos 1 --duration "$DUR"
+        stop_broker
+    done
+    python3 - "$OUT" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+by = {(r["case"], r["broker"]): r for r in rows}
+print("%-22s %-16s %14s %14s %7s" % ("scenario", "metric", "allow-all", "10 statements", "ratio"))
+for case in ("sat_1to1_qos0", "fanout_1to100_qos0", "p2p_100_qos1"):
+    for m in ("delivered_per_s", "cpu_us_per_msg"):
+        a = by.get((case, "bench-allow-all"), {}).get(m)
+        b = by.get((case, "bench-10-statements"), {}).get(m)
+        ratio = "%.2f" % (b / a) if a and b else "-"
+        print("%-22s %-16s %14s %14s %7s" % (case, m, a, b, ratio))
+PY
+    exit 0
+fi
+
 for b in mosquitto iotcored; do
     start_broker $b
     run $b sat_1to1_qos0 --scenario p2p --pubs 1 --rate 0 --qos 0 --duration "$DUR"
