@@ -379,7 +379,8 @@ START_TEST(http_framing_and_limits) {
         struct timeval tv = {5, 0};
         ssize_t r;
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        ck_assert_int_gt(send(fd, "GET /things HTTP/1.1\r\n\r\n", 26, MSG_NOSIGNAL), 0);
+        static const char get[] = "GET /things HTTP/1.1\r\n\r\n";
+        ck_assert_int_gt(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), 0);
         r = recv(fd, b, sizeof(b), 0);
         ck_assert_int_gt(r, 0);
         r = recv(fd, b, sizeof(b), 0); /* blocks until the idle close */
