@@ -851,7 +851,8 @@ CTL_HANDLER(ic__ctl_list_things_in_group) {
         nm += ic_things_members(c->things, groups[i], members + nm, cnt);
     }
     free(groups);
-    qsort(members, nm, sizeof(*members),
+    if (nm > 0)
+        qsort(members, nm, sizeof(*members),
           cmp_name);
     o = cJSON_CreateObject();
     arr = cJSON_AddArrayToObject(o, "things");

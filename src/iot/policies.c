@@ -643,6 +643,8 @@ static void repair(ic_policies_t *p) {
             i++;
         }
     }
+    if (p->n_links == 0) /* the arrays may be NULL */
+        return;
     memcpy(p->by_target, p->by_policy, p->n_links * sizeof(link_t *));
     qsort(p->by_policy, p->n_links, sizeof(link_t *), cmp_by_policy);
     qsort(p->by_target, p->n_links, sizeof(link_t *), cmp_by_target);

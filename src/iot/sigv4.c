@@ -213,7 +213,8 @@ static void canonical_query(ic_buf_t *out, const char *q, const char *skip) {
         }
         p = amp ? amp + 1 : NULL;
     }
-    qsort(v, n, sizeof(*v), cmp_pair);
+    if (n > 0) /* v is NULL for an empty query */
+        qsort(v, n, sizeof(*v), cmp_pair);
     for (i = 0; i < n; i++) {
         if (i)
             ic_buf_put_u8(out, '&');

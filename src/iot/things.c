@@ -777,7 +777,8 @@ static size_t sorted_keys(const ic_map_t *m, const char **out, size_t cap) {
             out[n] = e->key;
         n++;
     }
-    qsort(out, n < cap ? n : cap, sizeof(*out), cmp_str);
+    if (out != NULL && cap > 0)
+        qsort(out, n < cap ? n : cap, sizeof(*out), cmp_str);
     return n;
 }
 
@@ -879,7 +880,8 @@ size_t ic_things_members(const ic_things_t *t, const char *group,
                 out[n] = t->members.v[i].b;
             n++;
         }
-    qsort(out, n < cap ? n : cap, sizeof(*out), cmp_str);
+    if (out != NULL && cap > 0)
+        qsort(out, n < cap ? n : cap, sizeof(*out), cmp_str);
     return n;
 }
 
