@@ -13,6 +13,7 @@
 #include "iotcored/alloc.h"
 #include "iotcored/error.h"
 #include "iotcored/log.h"
+#include "iotcored/policy.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -51,6 +52,15 @@ static const char *doc_of(ic_http_resp_t *resp, const cJSON *body) {
     if (ic_policies_check_document(doc, why, sizeof(why)) != 0) {
         ic_http_fail(resp, IC_HTTP_E_MALFORMED_POLICY, "%s", why);
         return NULL;
+    }
+    {
+        /* the policy language itself: the engine names the JSON path */
+        ic_policy_doc_t *d = ic_policy_compile(doc, why, sizeof(why));
+        if (d == NULL) {
+            ic_http_fail(resp, IC_HTTP_E_MALFORMED_POLICY, "%s", why);
+            return NULL;
+        }
+        ic_policy_doc_free(d);
     }
     return doc;
 }

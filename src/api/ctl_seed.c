@@ -26,6 +26,7 @@
 #include "iotcored/error.h"
 #include "iotcored/log.h"
 #include "iotcored/pki.h"
+#include "iotcored/policy.h"
 #include "iotcored/str.h"
 
 #include <errno.h>
@@ -139,6 +140,14 @@ static int seed_policies(seed_t *s, const cJSON *arr) {
             cJSON_free(t);
         } else {
             return fail(s, "policies", i, name, "needs \"document\" or \"file\"");
+        }
+        {
+            ic_policy_doc_t *compiled = ic_policy_compile(doc, why, sizeof(why));
+            if (compiled == NULL) {
+                free(doc);
+                return fail(s, "policies", i, name, "%s", why);
+            }
+            ic_policy_doc_free(compiled);
         }
         p = ic_policies_get(s->c->policies, name);
         if (p == NULL) {

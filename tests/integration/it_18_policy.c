@@ -137,7 +137,7 @@ END_TEST
  * while dev/dev1/ok is. */
 START_TEST(subscribe_and_receive_paho) {
     ich_t h;
-    char *out = NULL, script[4096];
+    char *out = NULL, script[6144];
     const char *argv[] = {"/usr/bin/python3", "-c", script, NULL};
     start(&h, NULL);
     snprintf(script, sizeof(script),
@@ -163,13 +163,24 @@ START_TEST(subscribe_and_receive_paho) {
              "while 'dev/dev1/ok' not in got and time.time()-t0<5: time.sleep(0.05)\n"
              "assert got==['dev/dev1/ok'],got\n"
              "c.disconnect();c.loop_stop()\n"
+             "got.clear();ev.clear()\n"
+             "c=client(mqtt.MQTTv311);c.on_subscribe=on_sub;c.on_message=on_msg\n"
+             "c.connect('localhost',%s);c.loop_start()\n"
+             "r,mid=c.subscribe('dev/dev1/#',1)\n"
+             "assert ev.wait(5),'no 3.1.1 SUBACK'\n"
+             "c.publish('dev/dev1/secret','s',qos=1).wait_for_publish(5)\n"
+             "c.publish('dev/dev1/ok','o',qos=1).wait_for_publish(5)\n"
+             "t0=time.time()\n"
+             "while 'dev/dev1/ok' not in got and time.time()-t0<5: time.sleep(0.05)\n"
+             "assert got==['dev/dev1/ok'],got\n"
+             "c.disconnect();c.loop_stop()\n"
              "c=client(mqtt.MQTTv311);c.on_disconnect=on_dis\n"
              "c.connect('localhost',%s);c.loop_start()\n"
              "c.subscribe('other/#',1)\n"
              "assert gone.wait(5),'3.1.1 connection not closed on a denied SUBSCRIBE'\n"
              "c.loop_stop()\n"
              "print('ok')\n",
-             ca, cert, key, port_s, port_s);
+             ca, cert, key, port_s, port_s, port_s);
     ck_assert_msg(ich_run(argv, NULL, 30000, &out) == 0 && strstr(out, "ok"),
                   "paho: %s", out);
     free(out);

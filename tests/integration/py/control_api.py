@@ -1390,6 +1390,11 @@ def g_policies(t):
           policyName=name, policyDocument=doc1)
     t.err('create_policy', 'MalformedPolicyException', 400,
           'Policy document is not valid JSON', policyName=f'{p}-bad', policyDocument='{nope')
+    t.err('create_policy', 'MalformedPolicyException', 400,
+          'Policy document is malformed: Statement[0].Effect must be Allow or Deny',
+          policyName=f'{p}-bad', policyDocument=json.dumps(
+              {'Version': '2012-10-17', 'Statement': [
+                  {'Effect': 'Maybe', 'Action': 'iot:*', 'Resource': '*'}]}))
     t.err('get_policy', 'ResourceNotFoundException', 404, 'Policy not found',
           policyName=f'{p}-bad')
 
