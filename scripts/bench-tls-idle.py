@@ -43,12 +43,18 @@ def main():
     pki = os.path.join(work, "pki")
     subprocess.run(["sh", os.path.join(ROOT, "scripts/gen-certs.sh"), pki], check=True)
     conf = os.path.join(work, "iotcored.conf")
+    seed = os.path.join(work, "seed.json")
+    with open(seed, "w") as f:  # policies are enforced: an explicit allow-all
+        f.write('{"policies":[{"name":"allow-all","document":{"Version":'
+                '"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*",'
+                '"Resource":"*"}]}}]}')
     with open(conf, "w") as f:
         f.write("data_dir %s/data\nlog_level warning\nlog_file %s/log\n"
                 "connect_rate_limit 0\ncert_auth ca\ntls_cert %s/server-chain.pem\n"
-                "tls_key %s/server.key\ntls_ca %s/ca-bundle.pem\n"
+                "tls_key %s/server.key\ntls_ca %s/ca-bundle.pem\nseed %s\n"
                 "listener mqtts\n  bind 127.0.0.1\n  port 0\n  tls mutual\n"
-                % (work, work, pki, pki, pki))
+                "  listener_policy allow-all\n"
+                % (work, work, pki, pki, pki, seed))
     ready = os.path.join(work, "ready")
     env = dict(os.environ, IOTCORED_READY_FILE=ready)
     broker = subprocess.Popen([os.path.join(ROOT, "build/iotcored"), "-c", conf], env=env)
