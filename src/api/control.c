@@ -141,7 +141,14 @@ bool ic__ctl_opt_str(ic_http_resp_t *resp, const cJSON *o, const char *key,
 
 bool ic__ctl_q_str(const ic_http_call_t *call, const char *key, char *out,
                    size_t cap) {
-    return ic_http_query_get(call->req->query, key, out, cap) >= 0;
+    long n = ic_http_query_get(call->req->query, key, out, cap);
+    if (n == -2) {
+        /* present but malformed or too long: never read as absent (that
+         * would widen a filter); the value cannot be valid, keep it so */
+        snprintf(out, cap, "%s", "\x7f");
+        return true;
+    }
+    return n >= 0;
 }
 
 bool ic__ctl_q_bool(const ic_http_call_t *call, ic_http_resp_t *resp,
@@ -177,11 +184,15 @@ bool ic__ctl_q_int(const ic_http_call_t *call, ic_http_resp_t *resp,
         return false;
     }
     if (x < min || x > max) {
-        char num[32];
+        char num[32], rule[96];
         snprintf(num, sizeof(num), "%ld", x);
-        validation(resp, key, num,
-                   x < min ? "Member must have value greater than or equal to 1"
-                           : "Member must have value less than or equal to 250");
+        if (x < min)
+            snprintf(rule, sizeof(rule),
+                     "Member must have value greater than or equal to %ld", min);
+        else
+            snprintf(rule, sizeof(rule),
+                     "Member must have value less than or equal to %ld", max);
+        validation(resp, key, num, rule);
         return false;
     }
     *out = x;
@@ -497,8 +508,16 @@ out:
 static void after(const ic_http_call_t *call, const ic_http_resp_t *resp,
                   void *data) {
     ctl_t *c = data;
-    if (!resp->is_error && strcmp(call->req->method, "GET") != 0)
-        ic_mqtt_recheck(c->b->mqtt);
+    static const char *const read_only[] = {
+        "TestAuthorization", "GetEffectivePolicies", "ListAttachedPolicies",
+        "ListTargetsForPolicy", NULL};
+    size_t i;
+    if (resp->is_error || strcmp(call->req->method, "GET") == 0)
+        return;
+    for (i = 0; read_only[i]; i++)
+        if (strcmp(call->route->op, read_only[i]) == 0)
+            return; /* POSTs that change nothing */
+    ic_mqtt_recheck(c->b->mqtt);
 }
 
 /* ---- module -------------------------------------------------------------------------- */

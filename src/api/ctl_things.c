@@ -672,6 +672,10 @@ CTL_HANDLER(ic__ctl_update_thing_group) {
                      "expected version.", g.name);
         return;
     }
+    if (rc != 0) {
+        fail_rc(resp, rc, "the thing group could not be updated");
+        return;
+    }
     o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "version", (double)ver);
     ic_http_json(resp, o);

@@ -256,13 +256,18 @@ static const char *associate(ic_auth_t *a, const char *cert_id,
     if (t == NULL) {
         const char *things[2];
         size_t n = ic_things_of_principal(a->things, cert_id, things, 2);
-        bool excl[2] = {false, false};
-        const char *ids[8];
         if (n == 1) {
-            size_t k = ic_things_principals_of(a->things, things[0], ids, excl, 8), i;
-            for (i = 0; i < k && i < 8; i++)
+            /* sized by a first, counting call: a thing may have many
+             * certificates (rotation) */
+            size_t k = ic_things_principals_of(a->things, things[0], NULL, NULL, 0), i;
+            const char **ids = ic_xcalloc(k + 1, sizeof(*ids));
+            bool *excl = ic_xcalloc(k + 1, sizeof(*excl));
+            k = ic_things_principals_of(a->things, things[0], ids, excl, k);
+            for (i = 0; i < k; i++)
                 if (strcmp(ids[i], cert_id) == 0 && excl[i])
                     t = things[0];
+            free(ids);
+            free(excl);
         }
     }
     return t;
@@ -613,12 +618,23 @@ bool ic_auth_allow(ic_auth_t *a, ic_auth_conn_t *c, ic_auth_action_t act,
             strlen(s->res) == len && memcmp(s->res, name, len) == 0)
             return s->allow;
     }
+    memset(&why, 0, sizeof(why));
+    why.policy = why.statement = -1;
     n = snprintf(resource, sizeof(resource), "arn:aws:iot:%s:%s:%s/%.*s",
                  a->region, a->account, action_kinds[act], (int)len, name);
-    if (n < 0 || (size_t)n >= sizeof(resource))
-        d = IC_AUTHZ_IMPLICIT_DENY; /* topics are at most 256 bytes */
-    else
+    if (n >= 0 && (size_t)n < sizeof(resource)) {
         d = decide(a, c, action_names[act], resource, cx, &why);
+    } else {
+        /* a topic longer than max_topic_length allows by default: build the
+         * resource on the heap */
+        char *big = ic_xmalloc((size_t)n + 1);
+        snprintf(big, (size_t)n + 1, "arn:aws:iot:%s:%s:%s/%.*s", a->region,
+                 a->account, action_kinds[act], (int)len, name);
+        d = decide(a, c, action_names[act], big, cx, &why);
+        free(big);
+        snprintf(resource, sizeof(resource), "arn:aws:iot:%s:%s:%s/%.*s...",
+                 a->region, a->account, action_kinds[act], 600, name);
+    }
     if (d != IC_AUTHZ_ALLOWED) {
         reason_of(c, d, &why, reason, sizeof(reason));
         ic_log_info(a->mode == IC_POLICY_AUDIT ? "authorization would deny"

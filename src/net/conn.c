@@ -513,7 +513,14 @@ static const ic_http_io_t http_io = {http_send, io_close};
 static void on_http_idle(uv_timer_t *t) {
     conn_t *c = t->data;
     ic_log_debug("http idle", "peer=%s", ic_proto_peer(c->proto));
+    if (c->is_closing) {
+        /* still not flushed a whole idle period later: the peer does not
+         * read; drop it */
+        conn_close_now(c);
+        return;
+    }
     io_close(c);
+    uv_timer_start(c->idle, on_http_idle, c->cs->http_idle_ms, 0);
 }
 
 /* The connection speaks HTTP from now on: no MQTT CONNECT timeout, an idle

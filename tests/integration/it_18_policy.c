@@ -286,6 +286,41 @@ START_TEST(plaintext_listener_needs_a_policy) {
 }
 END_TEST
 
+/* EXCLUSIVE_THING: a certificate exclusively attached to one thing is
+ * associated with it whatever the client ID, even when the thing has
+ * several certificates (rotation); TestAuthorization shows it. */
+START_TEST(exclusive_thing_association) {
+    ich_t h;
+    char *out = NULL, py[4096];
+    const char *argv[] = {"python3", "-c", py, NULL};
+    start(&h, NULL);
+    snprintf(py, sizeof(py),
+             "import boto3,json\n"
+             "c=boto3.client('iot',endpoint_url='%s',region_name='us-east-1')\n"
+             "c.create_thing(thingName='rot')\n"
+             "arns=[c.create_keys_and_certificate(setAsActive=True)['certificateArn'] for i in range(4)]\n"
+             "c.attach_thing_principal(thingName='rot',principal=arns[0],thingPrincipalType='EXCLUSIVE_THING')\n"
+             "for a in arns[1:]: c.attach_thing_principal(thingName='rot',principal=a)\n"
+             "doc={'Version':'2012-10-17','Statement':[{'Effect':'Allow','Action':'iot:Publish',"
+             "'Resource':'arn:aws:iot:us-east-1:123456789012:topic/${iot:Connection.Thing.ThingName}/*'}]}\n"
+             "c.create_policy(policyName='rot-p',policyDocument=json.dumps(doc))\n"
+             "res='arn:aws:iot:us-east-1:123456789012:topic/rot/t'\n"
+             "def ask(arn,cid):\n"
+             "  r=c.test_authorization(principal=arn,clientId=cid,policyNamesToAdd=['rot-p'],"
+             "authInfos=[{'actionType':'PUBLISH','resources':[res]}])['authResults'][0]\n"
+             "  return r['authDecision'],r['missingContextValues']\n"
+             "assert ask(arns[0],'any-id')==('ALLOWED',[]),ask(arns[0],'any-id')\n"
+             "d=ask(arns[1],'any-id')\n"
+             "assert d[0]=='IMPLICIT_DENY' and d[1]==['iot:Connection.Thing.ThingName'],d\n"
+             "assert ask(arns[1],'rot')==('ALLOWED',[])\n"
+             "print('ok')\n",
+             endpoint);
+    ck_assert_msg(ich_run(argv, NULL, 60000, &out) == 0 && strstr(out, "ok"), "%s", out);
+    free(out);
+    ich_stop(&h);
+}
+END_TEST
+
 Suite *ic_it_suite(void) {
     Suite *s = suite_create("18_policy");
     TCase *tc = tcase_create("policy");
@@ -296,6 +331,7 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, policy_change_applies_to_live_connection);
     tcase_add_test(tc, audit_mode);
     tcase_add_test(tc, plaintext_listener_needs_a_policy);
+    tcase_add_test(tc, exclusive_thing_association);
     suite_add_tcase(s, tc);
     return s;
 }
