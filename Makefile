@@ -63,7 +63,7 @@ LIB_SRCS = \
 	src/store/sessions.c src/store/retained.c src/store/certs.c \
 	src/store/thingdb.c src/iot/registry.c src/iot/things.c \
 	src/net/http_parse.c src/iot/sigv4.c \
-	src/store/policydb.c src/iot/policies.c src/iot/policy.c \
+	src/store/policydb.c src/iot/policies.c src/iot/policy.c src/iot/shadow_doc.c \
 	src/iot/auth.c \
 	src/net/listener.c src/net/conn.c src/net/tls.c src/net/pki.c \
 	src/net/http.c src/api/control.c src/api/ctl_things.c \
@@ -89,7 +89,8 @@ UNIT_SRCS = tests/unit/runner.c tests/unit/test_buf.c tests/unit/test_error.c \
 	tests/unit/test_topic.c tests/unit/test_trie.c \
 	tests/unit/test_registry.c tests/unit/test_things.c \
 	tests/unit/test_http_parse.c tests/unit/test_sigv4.c \
-	tests/unit/test_policies.c tests/unit/test_policy.c
+	tests/unit/test_policies.c tests/unit/test_policy.c \
+	tests/unit/test_shadow_doc.c
 UNIT_OBJS = $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT = $(BUILD)/tests/unit_runner
 

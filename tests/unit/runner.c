@@ -21,6 +21,7 @@ int main(void) {
     srunner_add_suite(sr, ic_sigv4_suite());
     srunner_add_suite(sr, ic_policies_suite());
     srunner_add_suite(sr, ic_policy_suite());
+    srunner_add_suite(sr, ic_shadow_doc_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

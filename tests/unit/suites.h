@@ -19,5 +19,6 @@ Suite *ic_http_parse_suite(void);
 Suite *ic_sigv4_suite(void);
 Suite *ic_policies_suite(void);
 Suite *ic_policy_suite(void);
+Suite *ic_shadow_doc_suite(void);
 
 #endif
