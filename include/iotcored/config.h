@@ -125,6 +125,11 @@ typedef struct ic_config_s {
     int max_retained_messages; /* 0 = no limit */
     int max_connections;       /* concurrent client connections, 0 = no limit */
 
+    /* Device Shadow */
+    int64_t shadow_max_document_size; /* bytes of desired + reported */
+    int shadow_max_depth;             /* nesting levels (AWS counting) */
+    int64_t shadow_version_window;    /* ms a deleted shadow's version lives */
+
     /* Control plane and HTTP */
     ic_cfg_pairs_t credentials; /* SigV4 access key ID -> secret */
     int control_auth;          /* ic_control_auth_t */

@@ -47,6 +47,12 @@ void ic_router_send_retained(ic_router_t *r, ic_session_t *s,
 
 /* Whether a retained publish to topic fits under max_retained_messages
  * (replacing an existing one always does). */
+/* A reserved-topic service (the Device Shadow): called with every message
+ * published to `$aws/things/...`, after it has been delivered to
+ * subscribers; the service may publish its answers through the router
+ * from inside the call. One service; fn NULL removes it. */
+typedef void (*ic_router_service_fn)(ic_msg_t *m, int64_t now_ms, void *data);
+void ic_router_set_service(ic_router_t *r, ic_router_service_fn fn, void *data);
 bool ic_router_can_retain(ic_router_t *r, const char *topic, size_t len);
 
 uint64_t ic_router_routed(const ic_router_t *r);

@@ -144,6 +144,15 @@ static const ic_directive_t directives[] = {
     {"max_connections", G(max_connections), IC_CFG_INT, 0, 10000000, "100000",
      false, NULL, NULL,
      "concurrent client connections; more are closed at accept (0 = no limit)"},
+    /* Device Shadow */
+    {"shadow_max_document_size", G(shadow_max_document_size), IC_CFG_SIZE, 1024,
+     1048576, "8K", false, NULL, NULL,
+     "largest desired + reported of a shadow (413 beyond; AWS: 8 KB)"},
+    {"shadow_max_depth", G(shadow_max_depth), IC_CFG_INT, 1, 32, "6", false, NULL,
+     NULL, "deepest nesting in desired or reported (AWS: 6)"},
+    {"shadow_version_window", G(shadow_version_window), IC_CFG_DURATION, 0,
+     31536000000LL, "2d", false, NULL, NULL,
+     "a shadow re-created this soon after its deletion continues its version"},
     /* Control plane */
     {"credentials", G(credentials), IC_CFG_PAIRS, 0, 0, NULL, true, NULL, NULL,
      "ACCESS_KEY_ID SECRET: credentials accepted in SigV4 signatures "

@@ -16,6 +16,7 @@
 #include "iotcored/error.h"
 #include "iotcored/log.h"
 #include "iotcored/profile.h"
+#include "iotcored/shadow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ struct ic_mqtt_s {
     ic_things_t *things;
     ic_policies_t *policies;
     ic_auth_t *auth;
+    ic_shadow_svc_t *shadows;
+    ic_shadow_limits_t shadow_lim;
     uint64_t checked_epoch;   /* auth epoch live connections were checked at */
     struct reload_s *reload;  /* a registry reload waiting for the store */
     ic_proto_env_t env;
@@ -93,6 +96,15 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
     m->env.registry = m->registry;
     m->env.things = m->things;
     m->env.policies = m->policies;
+    m->shadow_lim.max_doc_bytes = (size_t)m->b->cfg->shadow_max_document_size;
+    m->shadow_lim.max_depth = m->b->cfg->shadow_max_depth;
+    m->shadows = ic_shadow_svc_new(m->b->db, m->router, &m->shadow_lim,
+                                   m->b->cfg->shadow_version_window);
+    if (ic_shadow_svc_load(m->shadows) != 0) {
+        snprintf(err, errlen, "cannot load the device shadows");
+        return IC_ESTORE;
+    }
+    ic_router_set_service(m->router, ic_shadow_svc_handle, m->shadows);
     m->auth = ic_auth_new(m->registry, m->things, m->policies, m->b->cfg->region,
                           m->b->cfg->account_id);
     ic_auth_set_mode(m->auth, (ic_policy_mode_t)m->b->cfg->policy_mode);
@@ -176,6 +188,7 @@ void ic_mqtt_fini(ic_mqtt_t *m) {
     ic_things_free(m->things);
     ic_policies_free(m->policies);
     ic_auth_free(m->auth);
+    ic_shadow_svc_free(m->shadows);
     ic_sessions_free(m->sessions);
     ic_retain_free(m->retain);
     ic_map_free(&m->env.connect_times);

@@ -39,6 +39,8 @@ struct ic_router_s {
     uint64_t seq;     /* message ids */
     uint64_t routed;  /* deliveries handed to sessions */
     uint64_t ingested;/* Basic Ingest messages seen */
+    ic_router_service_fn service; /* reserved-topic service, or NULL */
+    void *service_data;
 };
 
 ic_router_t *ic_router_new(const ic_profile_t *p, ic_sessions_t *ss,
@@ -203,6 +205,15 @@ void ic_router_publish(ic_router_t *r, ic_msg_t *m, int64_t now_ms) {
     }
     r->routed += r->n_matches;
     r->cur = NULL;
+    /* reserved-topic services answer after the request was delivered, so
+     * their publishes may re-enter the router */
+    if (r->service && m->topic_len > 12 && memcmp(m->topic, "$aws/things/", 12) == 0)
+        r->service(m, now_ms, r->service_data);
+}
+
+void ic_router_set_service(ic_router_t *r, ic_router_service_fn fn, void *data) {
+    r->service = fn;
+    r->service_data = data;
 }
 
 typedef struct retained_ctx_s {

@@ -130,6 +130,17 @@ static const char *const steps[] = {
     "ALTER TABLE thing_groups ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE ca_certificates ADD COLUMN props TEXT NOT NULL DEFAULT '{}';"
     "ALTER TABLE certificates ADD COLUMN props TEXT NOT NULL DEFAULT '{}';",
+    /* 6: Device Shadows (classic: name ""); a deleted shadow keeps its row
+     * (doc NULL) so a re-creation within the window continues its
+     * version. */
+    "CREATE TABLE shadows ("
+    "  thing TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  doc TEXT,"
+    "  version INTEGER NOT NULL,"
+    "  deleted_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (thing, name)"
+    ") WITHOUT ROWID;",
 };
 
 int ic_migrate_latest(void) {
