@@ -47,7 +47,25 @@ typedef enum {
 
 /* Parse the Authorization header of r (or, when absent and the query has
  * X-Amz-Algorithm, the presigned query form) into out. why (may be NULL)
- * gets AWS's message for the status. */
+ * gets AWS's message for the status. r is borrowed; out and why are out
+ * parameters (out is zeroed first; why is "" on success).
+ *
+ * Header form: "AWS4-HMAC-SHA256 Credential=AKID/YYYYMMDD/region/service/
+ * aws4_request, SignedHeaders=host;x-amz-date, Signature=<64 hex>", the
+ * parameters in any order, separated by ',' and/or whitespace (botocore and
+ * aws-sdk-js-v3 write ", "). The request time comes from x-amz-date, else
+ * from Date (RFC 1123, as botocore writes it, or ISO 8601 basic).
+ * Presigned form: X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date,
+ * X-Amz-SignedHeaders, X-Amz-Signature, optional X-Amz-Expires (1..604800)
+ * and X-Amz-Security-Token, values percent-decoded.
+ * IC_SIGV4_MISSING: "Missing Authentication Token". IC_SIGV4_INCOMPLETE:
+ * AWS's list of what is missing ("Authorization header requires
+ * 'Credential' parameter. ..."), or what is malformed: a credential
+ * without its 5 parts or its aws4_request terminator, a date that is not
+ * ISO 8601 basic, "host" not among the signed headers, a signature that is
+ * not 64 hex digits, X-Amz-Expires out of range. A field longer than its
+ * out member is INCOMPLETE, never truncated; quoted peer text in why is
+ * printable ASCII only. */
 ic_sigv4_status_t ic_sigv4_parse(const ic_http_request_t *r,
                                  ic_sigv4_auth_t *out, char *why,
                                  size_t whylen);
@@ -58,7 +76,24 @@ ic_sigv4_status_t ic_sigv4_parse(const ic_http_request_t *r,
  * 20260101T001000Z (20260101T002500Z - 15 min.)" and "Signature not yet
  * current: ... is still later than ... (... + 15 min.)"), then the
  * signature. The body's SHA-256 is computed here unless the request sends
- * x-amz-content-sha256 UNSIGNED-PAYLOAD. */
+ * x-amz-content-sha256 UNSIGNED-PAYLOAD.
+ *
+ * r, a and secret are borrowed; why is an out parameter. A presigned
+ * request is valid from X-Amz-Date - 15 min to X-Amz-Date + X-Amz-Expires
+ * ("Signature expired: <X-Amz-Date> is now earlier than <now - expires>
+ * (<now> - 5 min.)", "N sec." when not whole minutes); without
+ * X-Amz-Expires the 15 minutes apply both ways. A credential scope dated
+ * another day than the request is IC_SIGV4_MISMATCH with AWS's "Date in
+ * Credential scope does not match YYYYMMDD from ISO-8601 version of date
+ * from HTTP: ..." text; so is a signed header that was not sent.
+ * A claimed x-amz-content-sha256 other than UNSIGNED-PAYLOAD is not
+ * trusted: the body's own hash is used. Besides the canonical request of
+ * the file header, the other forms real clients sign are accepted (each
+ * still covers the bytes received): the query sorted as sent without
+ * re-encoding (botocore on a URL it did not build), a presigned URL whose
+ * X-Amz-Security-Token was appended after signing (AWS IoT's WebSocket
+ * recipe), and a bodiless presigned URL signed over UNSIGNED-PAYLOAD
+ * (S3-style presigners). The signature is compared in constant time. */
 ic_sigv4_status_t ic_sigv4_verify(const ic_http_request_t *r,
                                   const ic_sigv4_auth_t *a, const char *secret,
                                   int64_t now_s, char *why, size_t whylen);
@@ -66,14 +101,24 @@ ic_sigv4_status_t ic_sigv4_verify(const ic_http_request_t *r,
 /* Sign a request (for iotctl): given method, raw path, raw query (may be
  * ""), headers that must include host and x-amz-date (all of them are
  * signed), body, credentials, region, service, writes the value of the
- * Authorization header into out. Returns 0 or IC_ETOOBIG (out too small). */
+ * Authorization header into out. Returns 0 or IC_ETOOBIG (out too small).
+ *
+ * All pointers are borrowed but out (cap bytes, written NUL-terminated;
+ * "" on any error, never a cut header). The output is botocore's: "AWS4-
+ * HMAC-SHA256 Credential=AKID/YYYYMMDD/region/service/aws4_request,
+ * SignedHeaders=<every header name, lowercase, sorted, once>,
+ * Signature=<hex>". A Date header may stand in for x-amz-date; an
+ * x-amz-content-sha256 header, when given, is the payload hash (as
+ * botocore). Also returns IC_EINVAL when there is no valid x-amz-date (or
+ * Date) header, or a header name is empty or not an RFC 9110 token. */
 int ic_sigv4_sign(const char *method, const char *path, const char *query,
                   const ic_http_header_t *headers, size_t n_headers,
                   const uint8_t *body, size_t body_len, const char *access_key,
                   const char *secret, const char *region, const char *service,
                   char *out, size_t cap);
 
-/* Format unix seconds as YYYYMMDDTHHMMSSZ (UTC) into out[17]. */
+/* Format unix seconds as YYYYMMDDTHHMMSSZ (UTC) into out[17]; values
+ * outside 1970..9999 are clamped to the nearest end. */
 void ic_sigv4_amz_date(int64_t unix_s, char out[17]);
 
 #endif
