@@ -33,6 +33,10 @@
 
 /* ---- shared helpers --------------------------------------------------------------- */
 
+int ic__ctl_cmp_name(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int64_t ic__ctl_now_ms(void) {
     return ic_clock_wall_ms();
 }

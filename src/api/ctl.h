@@ -68,6 +68,8 @@ void ic__ctl_add_time(cJSON *o, const char *key, int64_t ms);
 cJSON *ic__ctl_parse_stored(const char *json);
 
 int64_t ic__ctl_now_ms(void);
+/* qsort comparator for arrays of C strings. */
+int ic__ctl_cmp_name(const void *a, const void *b);
 
 /* ---- handlers (ctl_things.c, ctl_certs.c, ctl_policies.c) --------------------- */
 

@@ -23,9 +23,6 @@
 #define DEFAULT_PAGE 25
 #define MAX_PAGE 250
 
-static int cmp_name(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 static void policy_arn(ctl_t *c, const char *name, char *out, size_t cap) {
     ic__ctl_arn(c, "policy", name, out, cap);
@@ -445,7 +442,7 @@ CTL_HANDLER(ic__ctl_list_attached_policies) {
     }
     if (recursive) { /* inherited ones: one sorted list without repeats */
         size_t i, k = 0;
-        qsort(names, n, sizeof(*names), cmp_name);
+        qsort(names, n, sizeof(*names), ic__ctl_cmp_name);
         for (i = 0; i < n; i++)
             if (k == 0 || strcmp(names[k - 1], names[i]) != 0)
                 names[k++] = names[i];

@@ -21,9 +21,6 @@
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static int cmp_name(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 /* attributePayload {attributes: {k: v}, merge} into attrs (borrowed from
  * the JSON). Returns the count or -1 after answering 400. */
@@ -94,6 +91,41 @@ static size_t page_start(const char **names, size_t n, const char *after) {
         while (i < n && strcmp(names[i], after) <= 0)
             i++;
     return i;
+}
+
+/* Sort names, then write the page after `after` (at most max, repeats
+ * once) as list_key of o, with nextToken when more follow. */
+static void emit_page(ctl_t *c, cJSON *o, const char *list_key,
+                      const char **names, size_t n, const char *after, long max,
+                      void (*emit)(ctl_t *c, cJSON *arr, const char *name)) {
+    cJSON *arr = cJSON_AddArrayToObject(o, list_key);
+    const char *last = NULL;
+    size_t i;
+    long k = 0;
+    if (n > 0)
+        qsort(names, n, sizeof(*names), ic__ctl_cmp_name);
+    for (i = page_start(names, n, after); i < n; i++) {
+        if (last && strcmp(last, names[i]) == 0)
+            continue; /* e.g. a thing in two subgroups of a hierarchy */
+        if (k == max) {
+            ic__ctl_add_token(o, "nextToken", last);
+            break;
+        }
+        emit(c, arr, names[i]);
+        last = names[i];
+        k++;
+    }
+}
+
+static void emit_string(ctl_t *c, cJSON *arr, const char *name) {
+    (void)c;
+    cJSON_AddItemToArray(arr, cJSON_CreateString(name));
+}
+
+static void emit_cert_arn(ctl_t *c, cJSON *arr, const char *id) {
+    char arn[512];
+    ic__ctl_arn(c, "cert", id, arn, sizeof(arn));
+    cJSON_AddItemToArray(arr, cJSON_CreateString(arn));
 }
 
 static bool page_args(const ic_http_call_t *call, ic_http_resp_t *resp,
@@ -837,9 +869,9 @@ CTL_HANDLER(ic__ctl_list_things_in_group) {
     char after[256];
     bool recursive = false;
     long max;
-    const char **groups, **members = NULL, *last = NULL;
-    size_t ng, i, j, nm = 0, k = 0;
-    cJSON *o, *arr;
+    const char **groups, **members = NULL;
+    size_t ng, i, nm = 0;
+    cJSON *o;
     if (!group_or_404(c, ic_http_label(call, "thingGroupName"), &g, resp) ||
         !page_args(call, resp, &max, after, sizeof(after)) ||
         !ic__ctl_q_bool(call, resp, "recursive", &recursive))
@@ -855,22 +887,8 @@ CTL_HANDLER(ic__ctl_list_things_in_group) {
         nm += ic_things_members(c->things, groups[i], members + nm, cnt);
     }
     free(groups);
-    if (nm > 0)
-        qsort(members, nm, sizeof(*members),
-          cmp_name);
     o = cJSON_CreateObject();
-    arr = cJSON_AddArrayToObject(o, "things");
-    for (j = page_start(members, nm, after); j < nm; j++) {
-        if (last && strcmp(last, members[j]) == 0)
-            continue; /* a thing in two subgroups of a hierarchy: once */
-        if ((long)k == max) {
-            ic__ctl_add_token(o, "nextToken", last);
-            break;
-        }
-        cJSON_AddItemToArray(arr, cJSON_CreateString(members[j]));
-        last = members[j];
-        k++;
-    }
+    emit_page(c, o, "things", members, nm, after, max, emit_string);
     free(members);
     ic_http_json(resp, o);
 }
@@ -880,9 +898,8 @@ CTL_HANDLER(ic__ctl_list_groups_for_thing) {
     const char *name = ic_http_label(call, "thingName"), *groups[16];
     char after[256];
     long max;
-    size_t n, i, k = 0;
-    cJSON *o, *arr;
-    const char *last = NULL;
+    size_t n;
+    cJSON *o;
     if (!ic__ctl_check_name(resp, "thingName", name) ||
         thing_or_404(c, name, resp) == NULL ||
         !page_args(call, resp, &max, after, sizeof(after)))
@@ -890,19 +907,8 @@ CTL_HANDLER(ic__ctl_list_groups_for_thing) {
     n = ic_things_groups_of(c->things, name, groups, 16);
     if (n > 16)
         n = 16;
-    qsort(groups, n, sizeof(*groups),
-          cmp_name);
     o = cJSON_CreateObject();
-    arr = cJSON_AddArrayToObject(o, "thingGroups");
-    for (i = page_start(groups, n, after); i < n; i++) {
-        if ((long)k == max) {
-            ic__ctl_add_token(o, "nextToken", last);
-            break;
-        }
-        group_ref(c, arr, groups[i]);
-        last = groups[i];
-        k++;
-    }
+    emit_page(c, o, "thingGroups", groups, n, after, max, group_ref);
     ic_http_json(resp, o);
 }
 
@@ -983,9 +989,8 @@ CTL_HANDLER(ic__ctl_list_thing_principals) {
     const char **ids;
     char after[256];
     long max;
-    size_t n, i, k = 0;
-    cJSON *o, *arr;
-    const char *last = NULL;
+    size_t n;
+    cJSON *o;
     if (!ic__ctl_check_name(resp, "thingName", name) ||
         !page_args(call, resp, &max, after, sizeof(after)))
         return;
@@ -998,21 +1003,8 @@ CTL_HANDLER(ic__ctl_list_thing_principals) {
     n = ic_things_principals_of(c->things, name, NULL, NULL, 0);
     ids = ic_xmalloc((n + 1) * sizeof(*ids));
     n = ic_things_principals_of(c->things, name, ids, NULL, n);
-    qsort(ids, n, sizeof(*ids),
-          cmp_name);
     o = cJSON_CreateObject();
-    arr = cJSON_AddArrayToObject(o, "principals");
-    for (i = page_start(ids, n, after); i < n; i++) {
-        char arn[512];
-        if ((long)k == max) {
-            ic__ctl_add_token(o, "nextToken", last);
-            break;
-        }
-        ic__ctl_arn(c, "cert", ids[i], arn, sizeof(arn));
-        cJSON_AddItemToArray(arr, cJSON_CreateString(arn));
-        last = ids[i];
-        k++;
-    }
+    emit_page(c, o, "principals", ids, n, after, max, emit_cert_arn);
     free(ids);
     ic_http_json(resp, o);
 }
@@ -1022,28 +1014,16 @@ CTL_HANDLER(ic__ctl_list_principal_things) {
     const char *id, **names;
     char after[256];
     long max;
-    size_t n, i, k = 0;
-    cJSON *o, *arr;
-    const char *last = NULL;
+    size_t n;
+    cJSON *o;
     if ((id = principal_of(call, resp, false, c)) == NULL ||
         !page_args(call, resp, &max, after, sizeof(after)))
         return;
     n = ic_things_of_principal(c->things, id, NULL, 0);
     names = ic_xmalloc((n + 1) * sizeof(*names));
     n = ic_things_of_principal(c->things, id, names, n);
-    qsort(names, n, sizeof(*names),
-          cmp_name);
     o = cJSON_CreateObject();
-    arr = cJSON_AddArrayToObject(o, "things");
-    for (i = page_start(names, n, after); i < n; i++) {
-        if ((long)k == max) {
-            ic__ctl_add_token(o, "nextToken", last);
-            break;
-        }
-        cJSON_AddItemToArray(arr, cJSON_CreateString(names[i]));
-        last = names[i];
-        k++;
-    }
+    emit_page(c, o, "things", names, n, after, max, emit_string);
     free(names);
     ic_http_json(resp, o);
 }

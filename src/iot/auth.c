@@ -62,6 +62,7 @@ typedef struct slot_s {
     uint8_t act;
     bool allow;
     char *res;                /* owned */
+    size_t res_len;
 } slot_t;
 
 struct ic_auth_conn_s {
@@ -273,8 +274,8 @@ static const char *associate(ic_auth_t *a, const char *cert_id,
     return t;
 }
 
-const char *ic_auth_conn_thing(ic_auth_t *a, ic_auth_conn_t *c) {
-    refresh(a);
+/* The association for the current epoch (the caller has refreshed). */
+static const char *conn_thing(ic_auth_t *a, ic_auth_conn_t *c) {
     if (c->thing_epoch != a->epoch) {
         const char *t = associate(a, c->cert_id, c->client_id);
         free(c->thing);
@@ -284,12 +285,20 @@ const char *ic_auth_conn_thing(ic_auth_t *a, ic_auth_conn_t *c) {
     return c->thing;
 }
 
+const char *ic_auth_conn_thing(ic_auth_t *a, ic_auth_conn_t *c) {
+    refresh(a);
+    return conn_thing(a, c);
+}
+
+/* The connection's policy set for the current epoch (the caller has
+ * refreshed: once per check, not once per step). */
 static void load_set(ic_auth_t *a, ic_auth_conn_t *c) {
     const char *names[MAX_SET];
     size_t n, i;
-    const char *thing = ic_auth_conn_thing(a, c);
+    const char *thing;
     if (c->set_epoch == a->epoch)
         return;
+    thing = conn_thing(a, c);
     n = effective(a, c->cert_id, c->anon, thing, names, MAX_SET);
     c->n_docs = 0;
     for (i = 0; i < n; i++) {
@@ -615,7 +624,7 @@ bool ic_auth_allow(ic_auth_t *a, ic_auth_conn_t *c, ic_auth_action_t act,
             c->cache = ic_xcalloc(CACHE_SLOTS, sizeof(slot_t));
         s = &c->cache[h % CACHE_SLOTS];
         if (s->epoch == a->epoch && s->hash == h && s->act == act &&
-            strlen(s->res) == len && memcmp(s->res, name, len) == 0)
+            s->res_len == len && memcmp(s->res, name, len) == 0)
             return s->allow;
     }
     memset(&why, 0, sizeof(why));
@@ -648,6 +657,7 @@ bool ic_auth_allow(ic_auth_t *a, ic_auth_conn_t *c, ic_auth_action_t act,
     if (s) {
         free(s->res);
         s->res = ic_xstrndup(name, len);
+        s->res_len = len;
         s->epoch = a->epoch;
         s->hash = h;
         s->act = (uint8_t)act;
