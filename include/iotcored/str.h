@@ -14,6 +14,10 @@ size_t ic_strlcpy(char *dst, const char *src, size_t cap);
 int ic_strfmt(char *dst, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Write a reason into why (why may be NULL or len 0) and return rc: the
+ * "fail with a why" of the registries. */
+int ic_str_fail(char *why, size_t len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 bool ic_str_has_prefix(const char *s, const char *prefix);
 
 /* Parse a whole decimal integer (optional sign); 0 or IC_EINVAL/IC_ERANGE. */

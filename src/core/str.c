@@ -49,3 +49,13 @@ int ic_str_to_i64(const char *s, int64_t *out) {
     *out = (int64_t)v;
     return 0;
 }
+
+int ic_str_fail(char *why, size_t len, int rc, const char *fmt, ...) {
+    va_list ap;
+    if (why && len) {
+        va_start(ap, fmt);
+        vsnprintf(why, len, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}

@@ -30,6 +30,7 @@
 
 #include "iotcored/alloc.h"
 #include "iotcored/error.h"
+#include "iotcored/str.h"
 #include "iotcored/log.h"
 #include "iotcored/policydb.h"
 
@@ -61,18 +62,6 @@ struct ic_policies_s {
     uint64_t generation;  /* starts at 1; +1 per change */
 };
 
-static int fail(char *why, size_t len, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *why, size_t len, int rc, const char *fmt, ...) {
-    va_list ap;
-    if (why && len) {
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 /* ---- lifetime ------------------------------------------------------------ */
 
@@ -310,7 +299,7 @@ int ic_policies_check_document(const char *doc, char *why, size_t whylen) {
     cJSON *json;
     bool is_object;
     if (doc == NULL)
-        return fail(why, whylen, IC_EMALFORMED, "Policy document is not valid JSON");
+        return ic_str_fail(why, whylen, IC_EMALFORMED, "Policy document is not valid JSON");
     /* AWS: policy/document-size. Counted before parsing, so an oversized
      * document costs no allocation. Characters, not bytes: a UTF-8
      * continuation byte belongs to the character already counted. */
@@ -318,23 +307,23 @@ int ic_policies_check_document(const char *doc, char *why, size_t whylen) {
         if (is_json_space(*s) || (*s & 0xc0) == 0x80)
             continue;
         if (++n > IC_POLICY_MAX_DOC_CHARS)
-            return fail(why, whylen, IC_EMALFORMED,
+            return ic_str_fail(why, whylen, IC_EMALFORMED,
                         "Policy document exceeds the maximum size of %d "
                         "characters", IC_POLICY_MAX_DOC_CHARS);
     }
     json = cJSON_ParseWithOpts(doc, &end, true);
     if (json == NULL)
-        return fail(why, whylen, IC_EMALFORMED, "Policy document is not valid JSON");
+        return ic_str_fail(why, whylen, IC_EMALFORMED, "Policy document is not valid JSON");
     is_object = cJSON_IsObject(json);
     cJSON_Delete(json);
     if (!is_object)
-        return fail(why, whylen, IC_EMALFORMED,
+        return ic_str_fail(why, whylen, IC_EMALFORMED,
                     "Policy document is not a JSON object");
     return 0;
 }
 
 static int bad_name(const char *name, char *why, size_t whylen) {
-    return fail(why, whylen, IC_EINVAL,
+    return ic_str_fail(why, whylen, IC_EINVAL,
                 "invalid policy name '%s': 1-128 characters of "
                 "[A-Za-z0-9_+=,.@-]", name ? name : "");
 }
@@ -364,7 +353,7 @@ int ic_policies_create(ic_policies_t *p, const char *name, const char *doc,
     if ((rc = ic_policies_check_document(doc, why, whylen)) != 0)
         return rc;
     if (find(p, name) != NULL) /* AWS: CreatePolicy ResourceAlreadyExists */
-        return fail(why, whylen, IC_EEXIST,
+        return ic_str_fail(why, whylen, IC_EEXIST,
                     "Policy cannot be created - name already exists (name=%s)",
                     name);
     pol = new_pol(name, now_ms, now_ms);
@@ -382,14 +371,14 @@ int ic_policies_delete(ic_policies_t *p, const char *name, char *why,
     pol_t *pol = find(p, name);
     size_t i;
     if (pol == NULL)
-        return fail(why, whylen, IC_ENOTFOUND, "Policy not found");
+        return ic_str_fail(why, whylen, IC_ENOTFOUND, "Policy not found");
     i = link_lower(p->by_policy, p->n_links, false, name, "");
     if (i < p->n_links && strcmp(p->by_policy[i]->policy, name) == 0)
-        return fail(why, whylen, IC_ECONFLICT, /* AWS: DeleteConflict */
+        return ic_str_fail(why, whylen, IC_ECONFLICT, /* AWS: DeleteConflict */
                     "The policy cannot be deleted as the policy is attached "
                     "to one or more principals (name=%s)", name);
     if (pol->pub.n_versions > 1)
-        return fail(why, whylen, IC_ECONFLICT, /* AWS: DeleteConflict, its
+        return ic_str_fail(why, whylen, IC_ECONFLICT, /* AWS: DeleteConflict, its
                                                   * doubled "than" included */
                     "The policy cannot be deleted as versions other than than "
                     "default version exist");
@@ -415,9 +404,9 @@ int ic_policies_create_version(ic_policies_t *p, const char *name,
     if ((rc = ic_policies_check_document(doc, why, whylen)) != 0)
         return rc;
     if ((pol = find(p, name)) == NULL)
-        return fail(why, whylen, IC_ENOTFOUND, "Policy not found");
+        return ic_str_fail(why, whylen, IC_ENOTFOUND, "Policy not found");
     if (pol->pub.n_versions >= IC_POLICY_MAX_VERSIONS) /* AWS: VersionsLimitExceeded */
-        return fail(why, whylen, IC_ELIMIT,
+        return ic_str_fail(why, whylen, IC_ELIMIT,
                     "The policy %s already has the maximum number of versions "
                     "(%d)", name, IC_POLICY_MAX_VERSIONS);
     push_version(pol, pol->next_version, doc, now_ms);
@@ -440,12 +429,12 @@ int ic_policies_delete_version(ic_policies_t *p, const char *name, int64_t id,
     ic_policy_version_t *v;
     size_t i;
     if (pol == NULL)
-        return fail(why, whylen, IC_ENOTFOUND, "Policy not found");
+        return ic_str_fail(why, whylen, IC_ENOTFOUND, "Policy not found");
     v = (ic_policy_version_t *)(uintptr_t)ic_policies_get_version(&pol->pub, id);
     if (v == NULL)
-        return fail(why, whylen, IC_ENOTFOUND, "Policy version not found");
+        return ic_str_fail(why, whylen, IC_ENOTFOUND, "Policy version not found");
     if (id == pol->pub.default_version) /* AWS: DeletePolicyVersion */
-        return fail(why, whylen, IC_ECONFLICT,
+        return ic_str_fail(why, whylen, IC_ECONFLICT,
                     "Cannot delete the default version of a policy");
     i = (size_t)(v - pol->pub.versions);
     free(v->document);

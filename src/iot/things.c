@@ -67,18 +67,6 @@ struct ic_things_s {
     uint64_t gen;    /* bumped by every change (authorization caches) */
 };
 
-static int fail(char *why, size_t len, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *why, size_t len, int rc, const char *fmt, ...) {
-    va_list ap;
-    if (why && len) {
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 /* ---- lifetime ------------------------------------------------------------------ */
 
@@ -189,9 +177,9 @@ static int check_attrs(const ic_attr_t *a, size_t n, char *why, size_t len) {
     size_t i;
     for (i = 0; i < n; i++) {
         if (!chars_ok(a[i].key, 128, "_.,@/:#-", false))
-            return fail(why, len, IC_EINVAL, "invalid attribute name '%s'", a[i].key);
+            return ic_str_fail(why, len, IC_EINVAL, "invalid attribute name '%s'", a[i].key);
         if (!chars_ok(a[i].value, 800, "_.,@/:#=[]-", true))
-            return fail(why, len, IC_EINVAL, "invalid value for attribute '%s'",
+            return ic_str_fail(why, len, IC_EINVAL, "invalid value for attribute '%s'",
                         a[i].key);
     }
     return 0;
@@ -267,9 +255,9 @@ static int check_type(ic_things_t *t, const char *type, char *why, size_t len) {
         return 0;
     ty = ic_map_get(&t->types, type, strlen(type));
     if (ty == NULL)
-        return fail(why, len, IC_ENOTFOUND, "thing type %s does not exist", type);
+        return ic_str_fail(why, len, IC_ENOTFOUND, "thing type %s does not exist", type);
     if (ty->is_deprecated) /* AWS 7.2: no new associations */
-        return fail(why, len, IC_EPROTO, "thing type %s is deprecated", type);
+        return ic_str_fail(why, len, IC_EPROTO, "thing type %s is deprecated", type);
     return 0;
 }
 
@@ -293,20 +281,20 @@ int ic_things_create(ic_things_t *t, const char *name, const char *type,
     size_t i;
     int rc;
     if (!ic_things_is_valid_name(name))
-        return fail(why, whylen, IC_EINVAL, "invalid thing name '%s'", name);
+        return ic_str_fail(why, whylen, IC_EINVAL, "invalid thing name '%s'", name);
     if ((rc = check_attrs(attrs, n, why, whylen)) != 0)
         return rc;
     th = ic_map_get(&t->things, name, strlen(name));
     if (th != NULL) /* AWS CreateThing: same configuration succeeds again */
         return same_config(th, type, attrs, n)
                    ? 0
-                   : fail(why, whylen, IC_EEXIST,
+                   : ic_str_fail(why, whylen, IC_EEXIST,
                           "thing %s already exists with a different configuration",
                           name);
     if ((rc = check_type(t, type, why, whylen)) != 0)
         return rc;
     if (n > (type && type[0] ? MAX_ATTRS_TYPED : MAX_ATTRS_UNTYPED))
-        return fail(why, whylen, IC_EINVAL, "too many attributes (%zu) for a thing %s",
+        return ic_str_fail(why, whylen, IC_EINVAL, "too many attributes (%zu) for a thing %s",
                     n, type && type[0] ? "with a type" : "without a type");
     th = ic_xcalloc(1, sizeof(*th));
     th->name = ic_xstrdup(name);
@@ -328,9 +316,9 @@ int ic_things_update(ic_things_t *t, const char *name, const char *type,
     size_t i, count;
     int rc;
     if (th == NULL)
-        return fail(why, whylen, IC_ENOTFOUND, "thing %s does not exist", name);
+        return ic_str_fail(why, whylen, IC_ENOTFOUND, "thing %s does not exist", name);
     if (expected_version >= 0 && expected_version != th->version)
-        return fail(why, whylen, IC_ECONFLICT,
+        return ic_str_fail(why, whylen, IC_ECONFLICT,
                     "expected version %lld, current version is %lld",
                     (long long)expected_version, (long long)th->version);
     if ((rc = check_attrs(attrs, n, why, whylen)) != 0)
@@ -349,7 +337,7 @@ int ic_things_update(ic_things_t *t, const char *name, const char *type,
     if (count > ((type ? type[0] != '\0' : th->type != NULL) ? MAX_ATTRS_TYPED
                                                              : MAX_ATTRS_UNTYPED)) {
         free_attrs(tmp.attrs, tmp.n_attrs);
-        return fail(why, whylen, IC_EINVAL, "too many attributes (%zu)", count);
+        return ic_str_fail(why, whylen, IC_EINVAL, "too many attributes (%zu)", count);
     }
     free_attrs(th->attrs, th->n_attrs);
     th->attrs = tmp.attrs;
@@ -382,7 +370,7 @@ int ic_things_delete(ic_things_t *t, const char *name, int64_t expected_version,
     if (th == NULL)
         return 0; /* AWS DeleteThing: success for a missing thing */
     if (expected_version >= 0 && expected_version != th->version)
-        return fail(why, whylen, IC_ECONFLICT,
+        return ic_str_fail(why, whylen, IC_ECONFLICT,
                     "expected version %lld, current version is %lld",
                     (long long)expected_version, (long long)th->version);
     drop_links(&t->members, false, name);
@@ -409,9 +397,9 @@ int ic_things_create_type_ex(ic_things_t *t, const char *name,
                              int64_t now_ms, char *why, size_t whylen) {
     type_t *ty;
     if (!ic_things_is_valid_name(name))
-        return fail(why, whylen, IC_EINVAL, "invalid thing type name '%s'", name);
+        return ic_str_fail(why, whylen, IC_EINVAL, "invalid thing type name '%s'", name);
     if (ic_map_get(&t->types, name, strlen(name)) != NULL)
-        return fail(why, whylen, IC_EEXIST, "thing type %s already exists", name);
+        return ic_str_fail(why, whylen, IC_EEXIST, "thing type %s already exists", name);
     ty = ic_xcalloc(1, sizeof(*ty));
     ty->name = ic_xstrdup(name);
     ty->description = ic_xstrdup(description ? description : "");
@@ -451,14 +439,14 @@ int ic_things_delete_type(ic_things_t *t, const char *name, char *why,
     ic_map_iter_t it = {0, NULL};
     ic_map_entry_t *e;
     if (ty == NULL)
-        return fail(why, whylen, IC_ENOTFOUND, "thing type %s does not exist", name);
+        return ic_str_fail(why, whylen, IC_ENOTFOUND, "thing type %s does not exist", name);
     if (!ty->is_deprecated)
-        return fail(why, whylen, IC_EPROTO,
+        return ic_str_fail(why, whylen, IC_EPROTO,
                     "thing type %s must be deprecated before it is deleted", name);
     while ((e = ic_map_next(&t->things, &it)) != NULL) {
         const ic_thing_t *th = e->val;
         if (th->type && strcmp(th->type, name) == 0)
-            return fail(why, whylen, IC_ECONFLICT,
+            return ic_str_fail(why, whylen, IC_ECONFLICT,
                         "thing type %s is still used by %s", name, th->name);
     }
     /* name may be the type's own (a borrowed view): use it before the free */
@@ -499,17 +487,17 @@ int ic_things_create_group_ex(ic_things_t *t, const char *name,
     group_t *g, *p = NULL;
     int depth = 0;
     if (!ic_things_is_valid_name(name))
-        return fail(why, whylen, IC_EINVAL, "invalid thing group name '%s'", name);
+        return ic_str_fail(why, whylen, IC_EINVAL, "invalid thing group name '%s'", name);
     if (ic_map_get(&t->groups, name, strlen(name)) != NULL)
-        return fail(why, whylen, IC_EEXIST, "thing group %s already exists", name);
+        return ic_str_fail(why, whylen, IC_EEXIST, "thing group %s already exists", name);
     if (parent && parent[0]) {
         p = ic_map_get(&t->groups, parent, strlen(parent));
         if (p == NULL)
-            return fail(why, whylen, IC_ENOTFOUND, "parent group %s does not exist",
+            return ic_str_fail(why, whylen, IC_ENOTFOUND, "parent group %s does not exist",
                         parent);
         root_of(t, p, &depth);
         if (depth + 2 > MAX_GROUP_DEPTH) /* levels counted from the root = 1 */
-            return fail(why, whylen, IC_EINVAL,
+            return ic_str_fail(why, whylen, IC_EINVAL,
                         "thing group hierarchy deeper than %d", MAX_GROUP_DEPTH);
     }
     g = ic_xcalloc(1, sizeof(*g));
@@ -558,9 +546,9 @@ int ic_things_add_to_group(ic_things_t *t, const char *group, const char *thing,
     const char *mine[MAX_GROUPS_PER_THING + 1];
     size_t n, i;
     if (g == NULL)
-        return fail(why, whylen, IC_ENOTFOUND, "thing group %s does not exist", group);
+        return ic_str_fail(why, whylen, IC_ENOTFOUND, "thing group %s does not exist", group);
     if (ic_map_get(&t->things, thing, strlen(thing)) == NULL)
-        return fail(why, whylen, IC_ENOTFOUND, "thing %s does not exist", thing);
+        return ic_str_fail(why, whylen, IC_ENOTFOUND, "thing %s does not exist", thing);
     n = ic_things_groups_of(t, thing, mine, MAX_GROUPS_PER_THING + 1);
     root = root_of(t, g, NULL);
     for (i = 0; i < n && i <= MAX_GROUPS_PER_THING; i++) {
@@ -568,12 +556,12 @@ int ic_things_add_to_group(ic_things_t *t, const char *group, const char *thing,
         if (strcmp(mine[i], group) == 0)
             return 0; /* already a member */
         if (o && root_of(t, o, NULL) == root) /* AWS 7.3 */
-            return fail(why, whylen, IC_ECONFLICT,
+            return ic_str_fail(why, whylen, IC_ECONFLICT,
                         "thing %s is already in group %s of the same hierarchy",
                         thing, mine[i]);
     }
     if (n >= MAX_GROUPS_PER_THING)
-        return fail(why, whylen, IC_EINVAL, "thing %s is already in %d groups",
+        return ic_str_fail(why, whylen, IC_EINVAL, "thing %s is already in %d groups",
                     thing, MAX_GROUPS_PER_THING);
     push_link(&t->members, group, thing, false);
     t->gen++;
@@ -614,7 +602,7 @@ int ic_things_attach_principal(ic_things_t *t, const char *thing,
     const char *key = principal_key(principal);
     size_t i;
     if (ic_map_get(&t->things, thing, strlen(thing)) == NULL)
-        return fail(why, whylen, IC_ENOTFOUND, "thing %s does not exist", thing);
+        return ic_str_fail(why, whylen, IC_ENOTFOUND, "thing %s does not exist", thing);
     for (i = 0; i < t->principals.n; i++) {
         link_t *l = &t->principals.v[i];
         if (strcmp(l->b, key) != 0)
@@ -630,7 +618,7 @@ int ic_things_attach_principal(ic_things_t *t, const char *thing,
         }
         /* AWS 4.7: an exclusive principal belongs to one thing only */
         if (exclusive || l->exclusive)
-            return fail(why, whylen, IC_ECONFLICT,
+            return ic_str_fail(why, whylen, IC_ECONFLICT,
                         "principal is %s attached to thing %s",
                         l->exclusive ? "exclusively" : "already", l->a);
     }
@@ -852,13 +840,13 @@ int ic_things_delete_group(ic_things_t *t, const char *name,
     if (g == NULL)
         return 0; /* AWS: deleting a group that does not exist succeeds */
     if (expected_version >= 0 && expected_version != g->version)
-        return fail(why, whylen, IC_ECONFLICT,
+        return ic_str_fail(why, whylen, IC_ECONFLICT,
                     "The version for thing group %s does not match the expected "
                     "version.", name);
     while ((e = ic_map_next(&t->groups, &it)) != NULL) {
         const group_t *c = e->val;
         if (c->parent && strcmp(c->parent, name) == 0)
-            return fail(why, whylen, IC_EPROTO,
+            return ic_str_fail(why, whylen, IC_EPROTO,
                         "Cannot delete thing group : %s when there are still "
                         "child groups attached to it", name);
     }
