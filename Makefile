@@ -69,7 +69,7 @@ LIB_SRCS = \
 	src/net/listener.c src/net/conn.c src/net/tls.c src/net/pki.c \
 	src/net/http.c src/api/control.c src/api/ctl_things.c \
 	src/api/ctl_certs.c src/api/ctl_policies.c src/api/ctl_seed.c \
-	src/api/ctl_authz.c \
+	src/api/ctl_authz.c src/api/api_auth.c src/api/dataplane.c \
 	src/core/broker.c
 
 # llhttp's C sources as Debian's node-llhttp ships them (generated code:
@@ -164,7 +164,12 @@ JS_DEPS = tests/integration/js/node_modules/.package-lock.json
 $(JS_DEPS): tests/integration/js/package.json tests/integration/js/package-lock.json
 	$(Q)cd tests/integration/js && npm ci --no-audit --no-fund --silent
 
-integration: $(DAEMON) $(IOTCTL) $(BENCH) $(IT_BINS) $(JS_DEPS)
+# The AWS IoT Device SDK v2 for JavaScript (tests/sdk, lockfile pinned).
+SDK_DEPS = tests/sdk/node_modules/.package-lock.json
+$(SDK_DEPS): tests/sdk/package.json tests/sdk/package-lock.json
+	$(Q)cd tests/sdk && npm ci --no-audit --no-fund --silent
+
+integration: $(DAEMON) $(IOTCTL) $(BENCH) $(IT_BINS) $(JS_DEPS) $(SDK_DEPS)
 	$(Q)fail=0; for t in $(IT_BINS); do \
 	  CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} IOTCORED_BIN=$(abspath $(DAEMON)) $$t || fail=1; \
 	done; exit $$fail
@@ -186,7 +191,7 @@ certs:
 
 # Memcheck: the unit runner in-process and the daemon of every integration
 # test under valgrind (uninitialised reads, definite leaks). Slow; not in test.
-valgrind: $(UNIT) $(DAEMON) $(IOTCTL) $(BENCH) $(IT_BINS) $(JS_DEPS)
+valgrind: $(UNIT) $(DAEMON) $(IOTCTL) $(BENCH) $(IT_BINS) $(JS_DEPS) $(SDK_DEPS)
 	$(Q)CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
 	  --errors-for-leak-kinds=definite $(UNIT)
 	$(Q)fail=0; for t in $(IT_BINS); do \

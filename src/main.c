@@ -9,6 +9,7 @@
 #include "iotcored/buf.h"
 #include "iotcored/config.h"
 #include "iotcored/control.h"
+#include "iotcored/dataplane.h"
 #include "iotcored/pki.h"
 #include "iotcored/version.h"
 
@@ -37,6 +38,7 @@ static void usage(FILE *f) {
             "  --create-thing NAME [CERT_PEM]  create a thing, attach the\n"
             "                 certificate to it, exit\n"
             "  --routes       print the control-plane routes and exit\n"
+            "  --data-routes  print the data-plane routes and exit\n"
             "  --version      print the version and exit\n");
 }
 
@@ -58,6 +60,9 @@ int main(int argc, char **argv) {
             is_dump = true;
         } else if (strcmp(argv[i], "--routes") == 0) {
             ic_control_print_routes();
+            return 0;
+        } else if (strcmp(argv[i], "--data-routes") == 0) {
+            ic_dataplane_print_routes();
             return 0;
         } else if (strcmp(argv[i], "--make-ca") == 0) {
             is_make_ca = true;

@@ -34,6 +34,10 @@ typedef enum {
     IC_ACT_RETAIN,       /* iot:RetainPublish, topic/<topic> */
     IC_ACT_SUBSCRIBE,    /* iot:Subscribe, topicfilter/<filter as sent> */
     IC_ACT_RECEIVE,      /* iot:Receive, topic/<topic> */
+    IC_ACT_GET_SHADOW,   /* iot:GetThingShadow, thing/<thing> (REST) */
+    IC_ACT_UPDATE_SHADOW,/* iot:UpdateThingShadow, thing/<thing> */
+    IC_ACT_DELETE_SHADOW,/* iot:DeleteThingShadow, thing/<thing> */
+    IC_ACT_LIST_SHADOWS, /* iot:ListNamedShadowsForThing, thing/<thing> */
     IC_ACT_COUNT
 } ic_auth_action_t;
 
@@ -55,6 +59,8 @@ void ic_auth_set_mode(ic_auth_t *a, ic_policy_mode_t mode);
 uint64_t ic_auth_epoch(ic_auth_t *a);
 
 /* A connection's context. cert_id: the certificate principal, or NULL;
+ * client_id NULL: an HTTPS caller, which has no client ID and no
+ * iot:Connection.Thing.* (aws-iot-auth.md 5.1);
  * anon_policy: the listener's policy (listener_policy), in effect in
  * addition to the principal's (NULL or "" = none). Strings copied. */
 ic_auth_conn_t *ic_auth_conn_new(ic_auth_t *a, const char *cert_id,

@@ -19,6 +19,7 @@ struct ic_cron_s;
 struct ic_mqtt_s;
 struct ic_conns_s;
 struct ic_control_s;
+struct ic_dataplane_s;
 
 typedef void (*ic_done_cb)(void *data);
 
@@ -32,6 +33,7 @@ typedef struct ic_broker_s {
     struct ic_mqtt_s *mqtt;          /* MQTT engine (router, sessions) */
     struct ic_conns_s *conns;        /* client connections */
     struct ic_control_s *control;    /* control-plane API */
+    struct ic_dataplane_s *dataplane; /* data-plane REST API */
     uint64_t boot_count;             /* starts recorded in the store */
 } ic_broker_t;
 

@@ -63,6 +63,19 @@ typedef struct ic_http_resp_s {
 #define IC_HTTP_MAX_LABELS 4
 
 typedef struct ic_http_route_s ic_http_route_t;
+typedef struct ic_http_s ic_http_t;
+typedef struct ic_http_defer_s ic_http_defer_t;
+
+/* Who is on the other end, as the transport knows it (borrowed for the
+ * life of the ic_http_t). */
+typedef struct ic_http_peer_s {
+    const char *addr;         /* "ip:port" */
+    const uint8_t *cert_der;  /* mutual TLS: the client certificate, else NULL */
+    size_t cert_der_len;
+    bool cert_trusted;        /* it chains to tls_ca */
+    const char *sni;          /* "" when none */
+    const char *listener_policy; /* in effect for every caller, "" = none */
+} ic_http_peer_t;
 
 /* What a handler gets: the request, its route and the URI labels,
  * percent-decoded (so a label may contain '/', e.g. a certificate ARN). */
@@ -74,6 +87,9 @@ typedef struct ic_http_call_s {
     size_t n_labels;
     const char *principal; /* who signed (access key ID), "" if no auth */
     const char *peer;      /* "ip:port" */
+    const ic_http_peer_t *peer_info; /* may be NULL */
+    ic_http_t *http;       /* for ic_http_defer */
+    bool keep_alive, is_head;
 } ic_http_call_t;
 
 typedef void (*ic_http_handler_fn)(const ic_http_call_t *call,
@@ -91,6 +107,7 @@ struct ic_http_route_s {
 /* Returns 0 to let the request through (*principal set, borrowed from the
  * service), or fills resp with the refusal and returns non-zero. */
 typedef int (*ic_http_auth_fn)(const ic_http_request_t *req,
+                               const ic_http_peer_t *peer,
                                ic_http_resp_t *resp, const char **principal,
                                void *data);
 
@@ -112,12 +129,10 @@ typedef struct ic_http_io_s {
     void (*close)(void *io);  /* after what was sent is flushed */
 } ic_http_io_t;
 
-typedef struct ic_http_s ic_http_t;
-
-/* svc, io and lim are borrowed for the life of the ic_http_t; peer is
- * copied. */
+/* svc, io, peer and lim are borrowed for the life of the ic_http_t (peer
+ * may be NULL). */
 ic_http_t *ic_http_new(const ic_http_service_t *svc, const ic_http_io_t *io,
-                       void *io_data, const char *peer,
+                       void *io_data, const ic_http_peer_t *peer,
                        const ic_http_limits_t *lim);
 void ic_http_free(ic_http_t *h);
 /* Bytes read from the peer (borrowed). Every complete request is answered
@@ -127,10 +142,24 @@ int ic_http_feed(ic_http_t *h, const uint8_t *p, size_t n);
 
 /* ---- for handlers --------------------------------------------------------- */
 
+/* Answer later (a handler whose answer waits for the store): takes resp
+ * over (the handler must not touch it again) and holds back the requests
+ * pipelined behind this one. Fill ic_http_defer_resp(d), then call
+ * ic_http_finish(d) exactly once; it sends the response (or, if the
+ * connection has gone meanwhile, only frees d) and serves the next
+ * request. The service's `after` hook is not called for deferred
+ * requests. */
+ic_http_defer_t *ic_http_defer(const ic_http_call_t *call, ic_http_resp_t *resp);
+ic_http_resp_t *ic_http_defer_resp(ic_http_defer_t *d);
+void ic_http_finish(ic_http_defer_t *d);
+
 /* Make resp an AWS error: status from the type, body {"message": ...},
  * x-amzn-ErrorType header. */
 void ic_http_fail(ic_http_resp_t *resp, ic_http_err_t e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with a JSON body of the caller's (borrowed) instead of
+ * {"message": ...} (the shadow's error documents). */
+void ic_http_fail_body(ic_http_resp_t *resp, ic_http_err_t e, const char *body);
 /* Answer 200 (or resp->status if set) with body as JSON; takes body. */
 void ic_http_json(ic_http_resp_t *resp, cJSON *body);
 void ic_http_header_add(ic_http_resp_t *resp, const char *name,

@@ -27,6 +27,8 @@ typedef struct ic_msg_s {
     uint32_t refs;
     uint8_t qos;           /* as published: 0 or 1 */
     bool retain;           /* as published */
+    bool is_will;          /* a Last Will: reserved-topic services ignore
+                              it (aws-iot-dataplane.md 1.2) */
     uint64_t id;           /* router sequence, for per-session dedupe */
     int64_t expires_at_ms; /* wall clock; 0 = never */
     const void *origin;    /* publishing session (no-local), not owned */

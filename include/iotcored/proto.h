@@ -62,6 +62,7 @@ typedef struct ic_proto_env_s {
     struct ic_auth_s *auth;   /* policy decisions; NULL = everything allowed
                                  (unit tests of the broker alone) */
     bool cert_auth_registry;  /* cert_auth registry (else: chain to tls_ca) */
+    struct ic_shadow_svc_s *shadows; /* the Device Shadow service (REST) */
     const char *account_id;   /* borrowed from the config */
     uint64_t n_assigned;      /* assigned client IDs handed out */
     uint64_t dropped_qos0;    /* slow-consumer drops */
@@ -81,6 +82,13 @@ void ic_proto_set_peer(ic_proto_t *pr, const char *cert_id, bool is_trusted,
                        size_t der_len);
 /* Peer address text (for the transport's logs). */
 const char *ic_proto_peer(const ic_proto_t *pr);
+/* What ic_proto_set_peer was told, while it is kept (until CONNECT is
+ * decided; an HTTP connection keeps it): the certificate (DER, borrowed,
+ * NULL if none), whether it chains to tls_ca, the SNI. */
+const uint8_t *ic_proto_peer_cert(const ic_proto_t *pr, size_t *len,
+                                  bool *is_trusted, const char **sni);
+/* The listener's policy (listener_policy), "" if none; borrowed. */
+const char *ic_proto_anonymous_policy(const ic_proto_t *pr);
 
 /* Decode and handle every whole packet in buf[0..len). *used = bytes
  * consumed (the transport keeps the rest for the next call). Returns 0, or

@@ -122,6 +122,12 @@ int ic_shadow_delete(ic_shadow_doc_t **doc, const char *not_found_name,
                      const uint8_t *payload, size_t len, int64_t now_s,
                      ic_shadow_out_t *out, int64_t *deleted_version);
 
+/* A service-level refusal (429 in-flight limit, 500 store failure): sets
+ * out->rejected = {"code","message","timestamp"[,"clientToken"]} with the
+ * clientToken of payload when it is a JSON object carrying a valid one.
+ * Returns the IC_E* of the code (IC_EINVAL for codes without their own). */
+int ic_shadow_reject(int code, const char *message, const uint8_t *payload,
+                     size_t len, int64_t now_s, ic_shadow_out_t *out);
 /* Release the texts of out and zero it; out may be NULL. */
 void ic_shadow_out_free(ic_shadow_out_t *out);
 

@@ -7,9 +7,11 @@
 
 #include <stdint.h>
 
-/* doc NULL: deleted at deleted_ms with version. */
+/* doc NULL: deleted at deleted_ms with version. cb (may be NULL) as for
+ * ic_db_exec: fires once the row is committed. */
 int ic_shadowdb_put(ic_db_t *db, const char *thing, const char *name,
-                    const char *doc, int64_t version, int64_t deleted_ms);
+                    const char *doc, int64_t version, int64_t deleted_ms,
+                    ic_db_done_cb cb, void *data);
 
 typedef void (*ic_shadowdb_row_fn)(const char *thing, const char *name,
                                    const char *doc, int64_t version,

@@ -12,6 +12,8 @@
  */
 #include "ctl.h"
 
+#include "api_auth.h"
+
 #include "iotcored/alloc.h"
 #include "iotcored/clock.h"
 #include "iotcored/config.h"
@@ -436,22 +438,21 @@ void ic_control_print_routes(void) {
 
 /* ---- authentication ----------------------------------------------------------------- */
 
-static const char *secret_of(const ic_config_t *cfg, const char *akid) {
-    size_t i;
-    for (i = 0; i < cfg->credentials.n; i++)
-        if (strcmp(cfg->credentials.v[2 * i], akid) == 0)
-            return cfg->credentials.v[2 * i + 1];
-    return NULL;
-}
-
-static int authorize(const ic_http_request_t *req, ic_http_resp_t *resp,
-                     const char **principal, void *data) {
+static int authorize(const ic_http_request_t *req, const ic_http_peer_t *peer,
+                     ic_http_resp_t *resp, const char **principal, void *data) {
+    /* AWS CLI v2 as Debian ships it signs `aws iot` with execute-api
+     * (aws-iot-auth.md 5.2a); newer SDKs with iot. */
+    static const char *const services[] = {"iot", "execute-api", NULL};
+    static const ic_http_err_t errs[] = {
+        [IC_API_AUTH_MISSING] = IC_HTTP_E_MISSING_AUTH,
+        [IC_API_AUTH_INCOMPLETE] = IC_HTTP_E_INCOMPLETE_SIGNATURE,
+        [IC_API_AUTH_WRONG_SERVICE] = IC_HTTP_E_INVALID_SIGNATURE,
+        [IC_API_AUTH_UNKNOWN_KEY] = IC_HTTP_E_UNRECOGNIZED_CLIENT,
+        [IC_API_AUTH_BAD_SIGNATURE] = IC_HTTP_E_INVALID_SIGNATURE};
     ctl_t *c = data;
-    ic_sigv4_auth_t *a;
-    char why[512] = "";
-    const char *secret;
-    ic_sigv4_status_t st;
-    int rc = -1;
+    char why[512];
+    ic_api_auth_t rc;
+    (void)peer; /* the control plane is SigV4 only */
     /* The root CA is public (AWS publishes AmazonRootCA1.pem): a device
      * setup script may fetch it with curl. */
     if (c->b->cfg->control_auth == IC_CONTROL_AUTH_NONE ||
@@ -460,51 +461,12 @@ static int authorize(const ic_http_request_t *req, ic_http_resp_t *resp,
         *principal = "";
         return 0;
     }
-    a = ic_xcalloc(1, sizeof(*a));
-    st = ic_sigv4_parse(req, a, why, sizeof(why));
-    if (st == IC_SIGV4_MISSING) {
-        ic_http_fail(resp, IC_HTTP_E_MISSING_AUTH, "%s",
-                     why[0] ? why : "Missing Authentication Token");
-        goto out;
-    }
-    if (st != IC_SIGV4_OK) {
-        ic_http_fail(resp, IC_HTTP_E_INCOMPLETE_SIGNATURE, "%s", why);
-        goto out;
-    }
-    /* AWS CLI v2 as Debian ships it signs `aws iot` with execute-api
-     * (aws-iot-auth.md 5.2a); newer SDKs with iot. */
-    if (strcmp(a->service, "iot") != 0 && strcmp(a->service, "execute-api") != 0) {
-        ic_http_fail(resp, IC_HTTP_E_INVALID_SIGNATURE,
-                     "Credential should be scoped to correct service: 'iot'. ");
-        goto out;
-    }
-    secret = secret_of(c->b->cfg, a->access_key);
-    if (secret == NULL) {
-        ic_log_info("control denied", "access_key=%s reason=\"unknown access key "
-                    "(add a credentials line)\"", a->access_key);
-        ic_http_fail(resp, IC_HTTP_E_UNRECOGNIZED_CLIENT,
-                     "The security token included in the request is invalid.");
-        goto out;
-    }
-    st = ic_sigv4_verify(req, a, secret, ic__ctl_now_ms() / 1000, why, sizeof(why));
-    if (st != IC_SIGV4_OK) {
-        ic_log_info("control denied", "access_key=%s reason=\"%s\"", a->access_key,
-                    st == IC_SIGV4_EXPIRED ? why : "signature mismatch");
-        ic_http_fail(resp, IC_HTTP_E_INVALID_SIGNATURE, "%s", why);
-        goto out;
-    }
-    *principal = secret == NULL ? "" : a->access_key;
-    /* the principal must outlive a: keep the configured copy */
-    {
-        size_t i;
-        for (i = 0; i < c->b->cfg->credentials.n; i++)
-            if (strcmp(c->b->cfg->credentials.v[2 * i], a->access_key) == 0)
-                *principal = c->b->cfg->credentials.v[2 * i];
-    }
-    rc = 0;
-out:
-    free(a);
-    return rc;
+    rc = ic__api_sigv4(c->b->cfg, req, services, "control", principal, why,
+                       sizeof(why));
+    if (rc == IC_API_AUTH_OK)
+        return 0;
+    ic_http_fail(resp, errs[rc], "%s", why);
+    return -1;
 }
 
 /* A change through the API applies to live connections at once (a

@@ -16,6 +16,7 @@
 #include "iotcored/alloc.h"
 #include "iotcored/conn.h"
 #include "iotcored/control.h"
+#include "iotcored/dataplane.h"
 #include "iotcored/cron.h"
 #include "iotcored/ctx.h"
 #include "iotcored/db.h"
@@ -252,6 +253,23 @@ static void control_fini(ic_broker_t *b) {
     b->control = NULL;
 }
 
+/* ---- module: dataplane ------------------------------------------------ */
+
+static int dataplane_init(ic_broker_t *b, char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    return ic_dataplane_init(&b->dataplane, b);
+}
+
+static int dataplane_start(ic_broker_t *b, char *err, size_t errlen) {
+    return ic_dataplane_start(b->dataplane, err, errlen);
+}
+
+static void dataplane_fini(ic_broker_t *b) {
+    ic_dataplane_fini(b->dataplane);
+    b->dataplane = NULL;
+}
+
 /* ---- module: listeners ------------------------------------------------ */
 
 static int listeners_init(ic_broker_t *b, char *err, size_t errlen) {
@@ -288,6 +306,7 @@ static const module_t modules[] = {
     {"conns", NULL, conns_start, conns_stop, conns_fini, conns_reload},
     {"control", control_init, control_start, NULL, control_fini,
      control_reload},
+    {"dataplane", dataplane_init, dataplane_start, NULL, dataplane_fini, NULL},
     {"listeners", listeners_init, listeners_start, listeners_stop,
      listeners_fini, listeners_reload},
 };

@@ -40,9 +40,11 @@
 
 static const char *const action_names[IC_ACT_COUNT] = {
     "iot:Connect", "iot:Publish", "iot:RetainPublish", "iot:Subscribe",
-    "iot:Receive"};
+    "iot:Receive", "iot:GetThingShadow", "iot:UpdateThingShadow",
+    "iot:DeleteThingShadow", "iot:ListNamedShadowsForThing"};
 static const char *const action_kinds[IC_ACT_COUNT] = {
-    "client", "topic", "topic", "topicfilter", "topic"};
+    "client", "topic", "topic", "topicfilter", "topic", "thing", "thing", "thing",
+    "thing"};
 
 struct ic_auth_s {
     ic_registry_t *reg;
@@ -142,7 +144,7 @@ ic_auth_conn_t *ic_auth_conn_new(ic_auth_t *a, const char *cert_id,
     (void)a;
     c->cert_id = cert_id && cert_id[0] ? ic_xstrdup(cert_id) : NULL;
     c->anon = anon_policy && anon_policy[0] ? ic_xstrdup(anon_policy) : NULL;
-    c->client_id = ic_xstrdup(client_id ? client_id : "");
+    c->client_id = client_id ? ic_xstrdup(client_id) : NULL;
     c->ip = ic_xstrdup(source_ip ? source_ip : "");
     c->sni = sni && sni[0] ? ic_xstrdup(sni) : NULL;
     return c;
@@ -277,7 +279,8 @@ static const char *associate(ic_auth_t *a, const char *cert_id,
 /* The association for the current epoch (the caller has refreshed). */
 static const char *conn_thing(ic_auth_t *a, ic_auth_conn_t *c) {
     if (c->thing_epoch != a->epoch) {
-        const char *t = associate(a, c->cert_id, c->client_id);
+        const char *t =
+            c->client_id ? associate(a, c->cert_id, c->client_id) : NULL;
         free(c->thing);
         c->thing = t ? ic_xstrdup(t) : NULL;
         c->thing_epoch = a->epoch;
@@ -650,7 +653,7 @@ bool ic_auth_allow(ic_auth_t *a, ic_auth_conn_t *c, ic_auth_action_t act,
                                                : "authorization denied",
                     "client_id=%s principal=%s action=%s resource=%s "
                     "decision=%s reason=\"%s\"",
-                    c->client_id,
+                    c->client_id ? c->client_id : "-",
                     c->cert_id ? c->cert_id : (c->anon ? c->anon : "-"),
                     action_names[act], resource, ic_authz_name(d), reason);
     }

@@ -673,6 +673,14 @@ static char *ignored_payload_token(const uint8_t *payload, size_t len) {
     return tok;
 }
 
+int ic_shadow_reject(int code, const char *message, const uint8_t *payload,
+                     size_t len, int64_t now_s, ic_shadow_out_t *out) {
+    char *tok = ignored_payload_token(payload, len);
+    int rc = reject(out, code, message, now_s, tok);
+    free(tok);
+    return rc;
+}
+
 static int not_found(ic_shadow_out_t *out, const char *name, int64_t now_s,
                      const char *token) {
     char *msg;
@@ -757,13 +765,15 @@ static void update_documents(const ic_shadow_doc_t *prev,
                              const ic_shadow_doc_t *cur, const cJSON *req_state,
                              int64_t now_s, const char *token,
                              ic_shadow_out_t *out) {
-    cJSON *echo = dup(req_state), *o;
+    cJSON *echo = dup(req_state), *o, *meta;
     cJSON_DeleteItemFromObjectCaseSensitive(echo, "delta"); /* no-op on null */
 
-    /* AWS: shadow/update-accepted: request state verbatim, mirrored metadata */
+    /* AWS: shadow/update-accepted: request state verbatim, mirrored metadata
+     * (keys in the order AWS's examples show) */
+    meta = meta_of(echo, now_s);
     o = new_object();
-    add(o, "metadata", meta_of(echo, now_s));
     add(o, "state", echo);
+    add(o, "metadata", meta);
     add_i64(o, "version", cur->version);
     add_i64(o, "timestamp", now_s);
     if (token)

@@ -104,7 +104,10 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
         snprintf(err, errlen, "cannot load the device shadows");
         return IC_ESTORE;
     }
+    ic_shadow_svc_set_durable(m->shadows,
+                              m->b->cfg->persistence_sync == IC_SYNC_FULL);
     ic_router_set_service(m->router, ic_shadow_svc_handle, m->shadows);
+    m->env.shadows = m->shadows;
     m->auth = ic_auth_new(m->registry, m->things, m->policies, m->b->cfg->region,
                           m->b->cfg->account_id);
     ic_auth_set_mode(m->auth, (ic_policy_mode_t)m->b->cfg->policy_mode);

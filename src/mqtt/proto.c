@@ -237,6 +237,23 @@ const char *ic_proto_peer(const ic_proto_t *pr) {
     return pr->peer;
 }
 
+const char *ic_proto_anonymous_policy(const ic_proto_t *pr) {
+    return pr->anon_policy ? pr->anon_policy : "";
+}
+
+const uint8_t *ic_proto_peer_cert(const ic_proto_t *pr, size_t *len,
+                                  bool *is_trusted, const char **sni) {
+    *len = 0;
+    *is_trusted = false;
+    *sni = "";
+    if (pr->tls == NULL)
+        return NULL;
+    *len = pr->tls->der_len;
+    *is_trusted = pr->tls->is_trusted;
+    *sni = pr->tls->sni;
+    return pr->tls->der;
+}
+
 static void free_aliases(ic_proto_t *pr) {
     uint16_t i;
     for (i = 0; pr->aliases && i < pr->env->p->topic_alias_max; i++)

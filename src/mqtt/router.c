@@ -207,7 +207,7 @@ void ic_router_publish(ic_router_t *r, ic_msg_t *m, int64_t now_ms) {
     r->cur = NULL;
     /* reserved-topic services answer after the request was delivered, so
      * their publishes may re-enter the router */
-    if (r->service && m->topic_len > 12 && memcmp(m->topic, "$aws/things/", 12) == 0)
+    if (r->service && !m->is_will && m->topic_len > 12 && memcmp(m->topic, "$aws/things/", 12) == 0)
         r->service(m, now_ms, r->service_data);
 }
 

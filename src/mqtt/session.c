@@ -355,6 +355,8 @@ void ic_session_detach(ic_session_t *s, int64_t now_ms) {
 void ic_session_set_will(ic_session_t *s, ic_msg_t *m, uint32_t delay_s) {
     ic_msg_unref(s->will);
     s->will = m;
+    if (m)
+        m->is_will = true;
     s->will_delay_s = delay_s;
     s->will_at = 0;
 }

@@ -59,6 +59,7 @@ typedef struct conn_s {
     uv_timer_t *throttle;         /* lazily, for throughput limiting */
     ic_tls_t *tls;                /* NULL on plaintext listeners */
     ic_http_t *http;              /* HTTP connections: the server side */
+    ic_http_peer_t http_peer;     /* what ic_http_t sees of the peer */
     uv_timer_t *idle;             /* HTTP connections: idle timeout */
     int protocol;                 /* ic_listener_protocol_t of the listener */
     ic_buf_t tls_out;             /* ciphertext waiting to be written */
@@ -480,30 +481,6 @@ static void feed_bytes(conn_t *c, const uint8_t *p, size_t n) {
     }
 }
 
-/* HTTPS (8443, or the ALPN listener with x-amzn-http-ca, http/1.1 or no
- * ALPN): the
- * HTTP server arrives with the data-plane issue; until then every request
- * is answered, in AWS's error shape, and the connection closed. */
-static void http_not_yet(conn_t *c, const uint8_t *p, size_t n) {
-    static const char body[] =
-        "{\"message\":\"HTTPS is not available in this iotcored build yet; "
-        "use MQTT (ALPN x-amzn-mqtt-ca)\"}";
-    char resp[512];
-    int len;
-    ic_buf_append(&c->in, p, n);
-    if (c->in.len < 16384 && memmem(c->in.data, c->in.len, "\r\n\r\n", 4) == NULL)
-        return; /* the request head is not complete yet */
-    len = snprintf(resp, sizeof(resp),
-                   "HTTP/1.1 501 Not Implemented\r\n"
-                   "content-type: application/json\r\n"
-                   "x-amzn-ErrorType: NotImplementedException\r\n"
-                   "content-length: %zu\r\nconnection: close\r\n\r\n%s",
-                   sizeof(body) - 1, body);
-    ic_buf_reset(&c->in);
-    io_send(c, (const uint8_t *)resp, (size_t)len);
-    io_close(c);
-}
-
 static void http_send(void *io, const uint8_t *p, size_t n) {
     io_send(io, p, n);
 }
@@ -535,17 +512,23 @@ static void http_begin(conn_t *c) {
     uv_timer_start(c->idle, on_http_idle, c->cs->http_idle_ms, 0);
 }
 
-/* Bytes of an HTTP connection: to its server side when the listener's
- * protocol has a service, else the 501 placeholder. */
+/* Bytes of an HTTP connection: to the server side of the listener's
+ * protocol (control plane or data plane; every protocol has one once the
+ * broker has started). */
 static void http_bytes(conn_t *c, const uint8_t *p, size_t n) {
     const ic_http_service_t *svc = c->cs->http_svc[c->protocol];
     if (svc == NULL) {
-        http_not_yet(c, p, n);
+        conn_close_now(c);
         return;
     }
-    if (c->http == NULL)
-        c->http = ic_http_new(svc, &http_io, c, ic_proto_peer(c->proto),
-                              &c->cs->http_lim);
+    if (c->http == NULL) {
+        ic_http_peer_t *hp = &c->http_peer;
+        hp->addr = ic_proto_peer(c->proto);
+        hp->cert_der = ic_proto_peer_cert(c->proto, &hp->cert_der_len,
+                                          &hp->cert_trusted, &hp->sni);
+        hp->listener_policy = ic_proto_anonymous_policy(c->proto);
+        c->http = ic_http_new(svc, &http_io, c, hp, &c->cs->http_lim);
+    }
     http_begin(c);
     ic_http_feed(c->http, p, n);
 }

@@ -58,6 +58,14 @@ static const struct {
     [IC_HTTP_E_UNAVAILABLE] = {"ServiceUnavailableException", 503},
 };
 
+struct ic_http_defer_s {
+    ic_http_t *h;          /* NULL once the connection is gone */
+    ic_http_resp_t resp;
+    const char *op;        /* static: the route's operation */
+    bool keep_alive;
+    bool is_head;
+};
+
 struct ic_http_s {
     const ic_http_service_t *svc;
     const ic_http_io_t *io;
@@ -65,7 +73,12 @@ struct ic_http_s {
     ic_http_parser_t *parser;
     ic_buf_t out;        /* response being built */
     char peer[64];
+    const ic_http_peer_t *peer_info;
+    ic_http_defer_t *pending; /* the request being answered later */
+    ic_buf_t backlog;    /* bytes read while a request is pending */
+    size_t backlog_max;
     bool is_closed;
+    bool in_feed;
 };
 
 const char *ic_http_err_name(ic_http_err_t e) {
@@ -144,6 +157,12 @@ void ic_http_fail(ic_http_resp_t *resp, ic_http_err_t e, const char *fmt, ...) {
     ic_buf_append_str(&resp->body, s);
     cJSON_free(s);
     cJSON_Delete(o);
+}
+
+void ic_http_fail_body(ic_http_resp_t *resp, ic_http_err_t e, const char *body) {
+    ic_http_fail(resp, e, "%s", "");
+    ic_buf_reset(&resp->body);
+    ic_buf_append_str(&resp->body, body);
 }
 
 void ic_http_json(ic_http_resp_t *resp, cJSON *body) {
@@ -320,7 +339,8 @@ static void handle(ic_http_t *h, const ic_http_request_t *req) {
     resp_init(&resp);
     memset(&call, 0, sizeof(call));
     if (h->svc->authorize &&
-        h->svc->authorize(req, &resp, &principal, h->svc->data) != 0) {
+        h->svc->authorize(req, h->peer_info, &resp, &principal,
+                          h->svc->data) != 0) {
         ic_log_info("http denied", "service=%s peer=%s method=%s path=%s "
                     "status=%d",
                     h->svc->name, h->peer, req->method, req->path, resp.status);
@@ -345,7 +365,17 @@ static void handle(ic_http_t *h, const ic_http_request_t *req) {
     call.route = route;
     call.principal = principal;
     call.peer = h->peer;
+    call.peer_info = h->peer_info;
+    call.http = h;
+    call.keep_alive = keep_alive;
+    call.is_head = is_head;
     route->fn(&call, &resp, h->svc->data);
+    if (h->pending) {
+        /* answered later by ic_http_finish; resp was taken */
+        ic_http_call_clear(&call);
+        resp_free(&resp);
+        return;
+    }
     if (h->svc->after)
         h->svc->after(&call, &resp, h->svc->data);
     if (resp.is_error)
@@ -382,8 +412,8 @@ static void refuse(ic_http_t *h, int status, const char *why) {
     h->io->close(h->io_data);
 }
 
-int ic_http_feed(ic_http_t *h, const uint8_t *p, size_t n) {
-    while (!h->is_closed) {
+static void feed(ic_http_t *h, const uint8_t *p, size_t n) {
+    while (!h->is_closed && !h->pending) {
         size_t used = 0;
         ic_http_parse_err_t err = IC_HTTP_PARSE_BAD;
         int rc = ic_http_parser_feed(h->parser, p, n, &used, &err);
@@ -397,35 +427,114 @@ int ic_http_feed(ic_http_t *h, const uint8_t *p, size_t n) {
                    : err == IC_HTTP_PARSE_HEAD_TOO_BIG
                        ? "The request headers exceed the maximum size allowed"
                        : ic_http_parser_error(h->parser));
-            break;
+            return;
         }
         p += used;
         n -= used;
         if (rc == 0)
-            break;
+            return;
         handle(h, ic_http_parser_request(h->parser));
         ic_http_parser_next(h->parser);
+    }
+    /* A pipelined request behind a pending one waits, within bounds: one
+     * more request of the largest size allowed. */
+    if (h->pending && n > 0 && !h->is_closed) {
+        if (h->backlog.len + n > h->backlog_max) {
+            ic_log_info("http refused", "service=%s peer=%s reason=\"pipelined "
+                        "requests exceed the limit while one is pending\"",
+                        h->svc->name, h->peer);
+            h->is_closed = true;
+            h->io->close(h->io_data);
+            return;
+        }
+        ic_buf_append(&h->backlog, p, n);
+    }
+}
+
+int ic_http_feed(ic_http_t *h, const uint8_t *p, size_t n) {
+    if (h->pending) {
+        feed(h, p, n); /* to the backlog */
+    } else if (h->backlog.len > 0) {
+        ic_buf_append(&h->backlog, p, n);
+    } else {
+        h->in_feed = true;
+        feed(h, p, n);
+        h->in_feed = false;
     }
     return h->is_closed ? IC_ECLOSED : 0;
 }
 
+ic_http_defer_t *ic_http_defer(const ic_http_call_t *call, ic_http_resp_t *resp) {
+    ic_http_t *h = call->http;
+    ic_http_defer_t *d = ic_xcalloc(1, sizeof(*d));
+    d->h = h;
+    d->resp = *resp; /* taken: handle() frees a fresh one */
+    resp_init(resp);
+    d->op = call->route->op;
+    d->keep_alive = call->keep_alive;
+    d->is_head = call->is_head;
+    h->pending = d;
+    return d;
+}
+
+ic_http_resp_t *ic_http_defer_resp(ic_http_defer_t *d) {
+    return &d->resp;
+}
+
+void ic_http_finish(ic_http_defer_t *d) {
+    ic_http_t *h = d->h;
+    if (h != NULL) {
+        if (d->resp.is_error)
+            ic_log_info("http error", "service=%s op=%s peer=%s status=%d "
+                        "message=%.*s", h->svc->name, d->op, h->peer,
+                        d->resp.status, (int)d->resp.body.len,
+                        (const char *)d->resp.body.data);
+        else
+            ic_log_debug("http", "service=%s op=%s peer=%s status=%d",
+                         h->svc->name, d->op, h->peer, d->resp.status);
+        send_response(h, &d->resp, d->keep_alive, d->is_head);
+        h->pending = NULL;
+        if (!d->keep_alive) {
+            h->is_closed = true;
+            h->io->close(h->io_data);
+        } else if (h->backlog.len > 0 && !h->in_feed) {
+            /* the requests that waited behind this one */
+            ic_buf_t b = h->backlog;
+            ic_buf_init(&h->backlog);
+            h->in_feed = true;
+            feed(h, b.data, b.len);
+            h->in_feed = false;
+            ic_buf_free(&b);
+        }
+    }
+    resp_free(&d->resp);
+    free(d);
+}
+
 ic_http_t *ic_http_new(const ic_http_service_t *svc, const ic_http_io_t *io,
-                       void *io_data, const char *peer,
+                       void *io_data, const ic_http_peer_t *peer_info,
                        const ic_http_limits_t *lim) {
+    const char *peer = peer_info ? peer_info->addr : NULL;
     ic_http_t *h = ic_xcalloc(1, sizeof(*h));
     h->svc = svc;
     h->io = io;
     h->io_data = io_data;
     snprintf(h->peer, sizeof(h->peer), "%s", peer ? peer : "");
+    h->peer_info = peer_info;
     h->parser = ic_http_parser_new(lim);
     ic_buf_init(&h->out);
+    ic_buf_init(&h->backlog);
+    h->backlog_max = lim->max_head_bytes + lim->max_body_bytes + 4096;
     return h;
 }
 
 void ic_http_free(ic_http_t *h) {
     if (h == NULL)
         return;
+    if (h->pending)
+        h->pending->h = NULL; /* its answer has nowhere to go */
     ic_http_parser_free(h->parser);
     ic_buf_free(&h->out);
+    ic_buf_free(&h->backlog);
     free(h);
 }

@@ -5,7 +5,8 @@
 #include <string.h>
 
 int ic_shadowdb_put(ic_db_t *db, const char *thing, const char *name,
-                    const char *doc, int64_t version, int64_t deleted_ms) {
+                    const char *doc, int64_t version, int64_t deleted_ms,
+                    ic_db_done_cb cb, void *data) {
     ic_db_val_t v[5] = {IC_DB_TEXTV(thing, strlen(thing)),
                         IC_DB_TEXTV(name, strlen(name)),
                         doc ? IC_DB_TEXTV(doc, strlen(doc)) : IC_DB_NULLV,
@@ -15,7 +16,7 @@ int ic_shadowdb_put(ic_db_t *db, const char *thing, const char *name,
                       "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(thing, name) DO "
                       "UPDATE SET doc = excluded.doc, version = excluded.version, "
                       "deleted_ms = excluded.deleted_ms",
-                      v, 5, NULL, NULL);
+                      v, 5, cb, data);
 }
 
 typedef struct load_s {

@@ -237,13 +237,16 @@ START_TEST(https_listener_8443_style) {
     const char *sh[] = {"sh", "-c", cmd, NULL};
     start_with_pki(&h, "cert_auth ca\n",
                    "listener mqtt\n  bind 127.0.0.1\n  port 0\n  protocol https\n"
-                   "  tls mutual\n");
+                   "  tls mutual\n" ICH_LISTENER_POLICY);
+    /* the data plane answers a certificate caller (authorized by the
+     * listener's policy: cert_auth ca has no registry principal) */
     snprintf(cmd, sizeof(cmd),
-             "curl -s -o /dev/null -w '%%{http_code}' --cacert %s/root.pem --cert "
-             "%s/device.pem --key %s/device.key https://localhost:%d/topics/a -d x",
+             "curl -s -w ' %%{http_code}' --cacert %s/root.pem --cert "
+             "%s/device.pem --key %s/device.key https://localhost:%d/things/t1/shadow",
              pki, pki, pki, ich_port(&h, "mqtt"));
     ck_assert_int_eq(ich_run(sh, NULL, 10000, &out), 0);
-    ck_assert_str_eq(out, "501");
+    ck_assert_str_eq(out, "{\"code\":404,\"message\":\"No shadow exists with name: "
+                          "'t1'\"} 404");
     free(out);
     /* without a client certificate the handshake is refused */
     snprintf(cmd, sizeof(cmd),
@@ -518,15 +521,15 @@ START_TEST(alpn_listener) {
     ck_assert_ptr_nonnull(strstr(out, "ALPN protocol: x-amzn-mqtt-ca\n"));
     ck_assert_ptr_nonnull(strstr(out, "Verify return code: 0 (ok)"));
     free(out);
-    /* no ALPN / http/1.1: HTTPS, no certificate asked for; 501 until the
-     * HTTPS data plane exists */
+    /* no ALPN / http/1.1: HTTPS, no certificate asked for: the data plane,
+     * which wants a SigV4 signature */
     snprintf(cmd, sizeof(cmd),
              "curl -s -o /dev/null -w '%%{http_code} %%{header_json}' --cacert %s "
-             "https://localhost:%s/topics/a -d hi",
+             "https://localhost:%s/things/t1/shadow",
              ca, port_s);
     ck_assert_int_eq(ich_run(sh, NULL, 10000, &out), 0);
-    ck_assert_msg(strncmp(out, "501 ", 4) == 0 &&
-                      strstr(out, "\"x-amzn-errortype\":[\"NotImplementedException\"]"),
+    ck_assert_msg(strncmp(out, "403 ", 4) == 0 &&
+                      strstr(out, "\"x-amzn-errortype\":[\"ForbiddenException:\"]"),
                   "%s", out);
     free(out);
     /* ALPN mqtt (custom authorizers): refused with a reason */

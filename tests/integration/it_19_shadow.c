@@ -2,9 +2,12 @@
  * clients: get of a missing shadow (404), update desired -> accepted,
  * documents and delta to every subscriber, reported catching up (no
  * delta), a named shadow, a rejected request, delete and the version
- * continuing, and shadows surviving a restart. (The AWS IoT Device SDK and
- * the HTTPS API come with the rest of issue 8.) */
+ * continuing, and shadows surviving a restart; with persistence_sync full,
+ * the 10 in-flight requests limit (429) and acknowledged updates surviving
+ * kill -9; a Last Will sent to a shadow topic reaching subscribers but not
+ * the shadow service. (The AWS IoT Device SDK: it_20; REST: it_21.) */
 #include "harness.h"
+#include "rawmqtt.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -90,11 +93,168 @@ START_TEST(shadow_over_mqtt) {
 }
 END_TEST
 
+
+/* Append a QoS 0 PUBLISH (3.1.1) to buf. */
+static size_t put_publish(uint8_t *buf, const char *topic, const char *payload) {
+    size_t tl = strlen(topic), pl = strlen(payload), rl = 2 + tl + pl, n = 0;
+    buf[n++] = 0x30;
+    do { /* remaining length varint */
+        uint8_t b = rl % 128;
+        rl /= 128;
+        buf[n++] = (uint8_t)(b | (rl ? 0x80 : 0));
+    } while (rl);
+    buf[n++] = (uint8_t)(tl >> 8);
+    buf[n++] = (uint8_t)tl;
+    memcpy(buf + n, topic, tl);
+    n += tl;
+    memcpy(buf + n, payload, pl);
+    return n + pl;
+}
+
+static void rm_sub(rm_t *c, const char *filter) {
+    ic_packet_t p;
+    uint8_t opts = 0;
+    rm_subscribe(c, 1, &filter, &opts, 1);
+    rm_expect(c, IC_MQTT_SUBACK, &p, 5000);
+}
+
+#define ACCEPTED "$aws/things/burst/shadow/update/accepted"
+
+/* persistence_sync full: answers wait for the commit, so 20 updates sent
+ * in one write have 10 in flight: the other 10 are refused 429 with their
+ * clientToken; then updates acknowledged before a kill -9 are all there. */
+START_TEST(durable_inflight_and_kill9) {
+    ich_t h;
+    rm_t c;
+    ic_packet_t p;
+    uint8_t buf[8192];
+    size_t n = 0;
+    int i, accepted = 0, rejected = 0, last_version = 0;
+    char *out = NULL;
+    ich_start(&h, "connect_rate_limit 0\npersistence_sync full\n" ICH_MQTT_LISTENER);
+    rm_open(&c, ich_port(&h, "mqtt"), IC_MQTT_V311);
+    rm_connect(&c, "burst", true, 60, NULL, &p);
+    rm_sub(&c, "$aws/things/burst/shadow/update/+");
+    for (i = 0; i < 20; i++) {
+        char payload[128];
+        snprintf(payload, sizeof(payload),
+                 "{\"state\":{\"reported\":{\"i\":%d}},\"clientToken\":\"t%d\"}", i, i);
+        n += put_publish(buf + n, "$aws/things/burst/shadow/update", payload);
+    }
+    rm_send_raw(&c, buf, n); /* one write: one read on the broker's side */
+    while (accepted + rejected < 20) {
+        char body[512];
+        ck_assert_int_eq(rm_recv(&c, &p, 10000), 0);
+        ck_assert_int_eq(p.type, IC_MQTT_PUBLISH);
+        snprintf(body, sizeof(body), "%.*s", (int)p.u.publish.payload.len,
+                 (const char *)p.u.publish.payload.p);
+        if (p.u.publish.topic.len == strlen(ACCEPTED) &&
+            memcmp(p.u.publish.topic.p, ACCEPTED, strlen(ACCEPTED)) == 0) {
+            char want[64];
+            /* in order, and only the first ten */
+            snprintf(want, sizeof(want), "\"clientToken\":\"t%d\"}", accepted);
+            ck_assert_msg(strstr(body, want), "%s", body);
+            accepted++;
+        } else if (strstr(body, "\"code\":429")) {
+            char want[128];
+            snprintf(want, sizeof(want),
+                     "\"message\":\"Too Many Requests\",\"timestamp\":");
+            ck_assert_msg(strncmp(body, "{\"code\":429,", 12) == 0 &&
+                              strstr(body, want) && strstr(body, "\"clientToken\":\"t1"),
+                          "%s", body);
+            rejected++;
+        }
+        /* documents: counted by neither */
+    }
+    ck_assert_int_eq(accepted, 10);
+    ck_assert_int_eq(rejected, 10);
+    /* each update acknowledged, then the process killed */
+    for (i = 0; i < 5; i++) {
+        char payload[96];
+        snprintf(payload, sizeof(payload), "{\"state\":{\"reported\":{\"k\":%d}}}", i);
+        rm_publish(&c, "$aws/things/burst/shadow/update", payload, 0, false, 0, NULL);
+        for (;;) {
+            ck_assert_int_eq(rm_recv(&c, &p, 10000), 0);
+            if (p.u.publish.topic.len == strlen(ACCEPTED) &&
+                memcmp(p.u.publish.topic.p, ACCEPTED, strlen(ACCEPTED)) == 0)
+                break;
+        }
+        last_version = 10 + i + 1;
+    }
+    rm_close(&c);
+    ich_kill9(&h);
+    ich_spawn(&h);
+    snprintf(port, sizeof(port), "%d", ich_port(&h, "mqtt"));
+    {
+        const char *argv[] = {"mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t",
+                              "$aws/things/burst/shadow/get/accepted", "-C", "1",
+                              "-W", "10", "-i", "getter", NULL};
+        ich_proc_t sub;
+        char want[64];
+        ich_bg(&sub, &h, argv);
+        ck_assert(ich_wait_log(&h, "client subscribed client_id=getter", 1, 5000));
+        pub("$aws/things/burst/shadow/get", "");
+        ck_assert_int_eq(ich_bg_wait(&sub, 15000, &out), 0);
+        snprintf(want, sizeof(want), "\"version\":%d,", last_version);
+        ck_assert_msg(strstr(out, "\"reported\":{\"i\":9,\"k\":4}") && strstr(out, want),
+                      "%s", out);
+        free(out);
+    }
+    ich_stop(&h);
+}
+END_TEST
+
+/* AWS 1.2: a Last Will to a shadow topic reaches subscribers, but the
+ * shadow service ignores it. */
+START_TEST(will_to_shadow_topic_ignored) {
+    ich_t h;
+    ich_proc_t sub;
+    char *out = NULL;
+    ich_start(&h, "connect_rate_limit 0\n" ICH_MQTT_LISTENER);
+    snprintf(port, sizeof(port), "%d", ich_port(&h, "mqtt"));
+    {
+        const char *argv[] = {"mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t",
+                              "$aws/things/willy/shadow/update/#", "-t",
+                              "$aws/things/willy/shadow/update", "-t",
+                              "$aws/things/willy/shadow/get/+", "-v", "-C", "2",
+                              "-W", "10", "-i", "will-watch", NULL};
+        ich_bg(&sub, &h, argv);
+    }
+    ck_assert(ich_wait_log(&h, "client subscribed client_id=will-watch", 1, 5000));
+    {
+        /* a subscriber stays connected; killing it sends the will */
+        const char *argv[] = {"mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i",
+                              "willy", "-t", "x/y", "--will-topic",
+                              "$aws/things/willy/shadow/update", "--will-payload",
+                              "{\"state\":{\"reported\":{\"online\":false}}}", NULL};
+        ich_proc_t dev;
+        ich_bg(&dev, &h, argv);
+        ck_assert(ich_wait_log(&h, "client subscribed client_id=willy", 1, 5000));
+        ich_bg_kill(&dev, SIGKILL);
+        ich_bg_wait(&dev, 5000, NULL);
+    }
+    ck_assert(ich_wait_log(&h, "connection closed client_id=willy peer=127.0.0.1 "
+                               "reason=CONNECTION_LOST", 1, 5000));
+    pub("$aws/things/willy/shadow/get", "");
+    ck_assert_int_eq(ich_bg_wait(&sub, 15000, &out), 0);
+    ck_assert_msg(strstr(out, "$aws/things/willy/shadow/update {\"state\":{\"reported\":"
+                              "{\"online\":false}}}\n") &&
+                      strstr(out, "$aws/things/willy/shadow/get/rejected "
+                                  "{\"code\":404,"),
+                  "%s", out);
+    ck_assert_ptr_null(strstr(out, "accepted"));
+    free(out);
+    ich_stop(&h);
+}
+END_TEST
+
 Suite *ic_it_suite(void) {
     Suite *s = suite_create("19_shadow");
     TCase *tc = tcase_create("shadow");
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, shadow_over_mqtt);
+    tcase_add_test(tc, durable_inflight_and_kill9);
+    tcase_add_test(tc, will_to_shadow_topic_ignored);
     suite_add_tcase(s, tc);
     return s;
 }
