@@ -248,6 +248,85 @@ START_TEST(will_to_shadow_topic_ignored) {
 }
 END_TEST
 
+/* Bad requests over MQTT: each gets its exact rejected document (with the
+ * clientToken when one could be read) and nothing is stored, before or
+ * after a restart. */
+START_TEST(bad_documents_rejected_nothing_stored) {
+    static const struct {
+        const char *payload;
+        const char *want; /* the rejected document up to "timestamp" or its end */
+    } cases[] = {
+        {"not json", "{\"code\":400,\"message\":\"Invalid JSON\",\"timestamp\":"},
+        {"{\"state\":{\"reported\":{\"a\":\"\xff\"}}}",
+         "{\"code\":415,\"message\":\"Unsupported documented encoding; supported "
+         "encoding is UTF-8\",\"timestamp\":"},
+        {"{\"state\":{\"reported\":{\"a\":[1,null]}},\"clientToken\":\"n1\"}",
+         "{\"code\":400,\"message\":\"Invalid JSON\",\"timestamp\":"},
+        {"{\"state\":{\"reported\":{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":1}}}}}}}},"
+         "\"clientToken\":\"d1\"}",
+         "{\"code\":400,\"message\":\"JSON contains too many levels of nesting; "
+         "maximum is 6\",\"timestamp\":"},
+        {"{\"state\":{\"desired\":\"on\"},\"clientToken\":\"w1\"}",
+         "{\"code\":400,\"message\":\"Desired node must be an object\",\"timestamp\":"},
+        {"{\"state\":{\"reported\":{\"a\":1}},\"version\":\"1\",\"clientToken\":\"v1\"}",
+         "{\"code\":400,\"message\":\"Invalid version\",\"timestamp\":"},
+        {"{\"state\":{\"reported\":{\"a\":1}},\"clientToken\":"
+         "\"12345678901234567890123456789012345678901234567890123456789012345\"}",
+         "{\"code\":400,\"message\":\"Invalid clientToken\",\"timestamp\":"},
+        {"{\"clientToken\":\"s1\"}",
+         "{\"code\":400,\"message\":\"Missing required node: state\",\"timestamp\":"},
+    };
+    ich_t h;
+    rm_t c;
+    ic_packet_t p;
+    char big[9100];
+    size_t i;
+    ich_start(&h, "connect_rate_limit 0\n" ICH_MQTT_LISTENER);
+    rm_open(&c, ich_port(&h, "mqtt"), IC_MQTT_V311);
+    rm_connect(&c, "bad", true, 60, NULL, &p);
+    rm_sub(&c, "$aws/things/bad/shadow/+/rejected");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]) + 1; i++) {
+        const char *payload = i < sizeof(cases) / sizeof(cases[0]) ? cases[i].payload : big;
+        const char *want = i < sizeof(cases) / sizeof(cases[0])
+                               ? cases[i].want
+                               : "{\"code\":413,\"message\":\"The payload exceeds the "
+                                 "maximum size allowed\",\"timestamp\":";
+        char body[512], *tok;
+        if (payload == big)
+            snprintf(big, sizeof(big), "{\"state\":{\"reported\":{\"x\":\"%09000d\"}},"
+                     "\"clientToken\":\"b1\"}", 0);
+        rm_publish(&c, "$aws/things/bad/shadow/update", payload, 0, false, 0, NULL);
+        ck_assert_int_eq(rm_recv(&c, &p, 5000), 0);
+        snprintf(body, sizeof(body), "%.*s", (int)p.u.publish.payload.len,
+                 (const char *)p.u.publish.payload.p);
+        ck_assert_msg(strncmp(body, want, strlen(want)) == 0, "case %zu: %s", i, body);
+        /* the token is echoed when it could be read (a valid one) */
+        tok = strstr(payload, "\"clientToken\":\"");
+        if (tok && strlen(tok) < 80 && strncmp(want + 8, "400,\"message\":\"Invalid JSON",
+                                                 27) != 0) {
+            char t[96];
+            snprintf(t, sizeof(t), ",\"clientToken\":\"%.2s\"}", tok + 15);
+            ck_assert_msg(strstr(body, t), "case %zu: %s", i, body);
+        }
+    }
+    rm_publish(&c, "$aws/things/bad/shadow/get", "{\"clientToken\":\"g\"}", 0, false, 0,
+               NULL);
+    ck_assert_int_eq(rm_recv(&c, &p, 5000), 0);
+    ck_assert_int_eq(strncmp((const char *)p.u.publish.payload.p, "{\"code\":404,", 12), 0);
+    rm_close(&c);
+    ich_terminate(&h);
+    ich_spawn(&h);
+    rm_open(&c, ich_port(&h, "mqtt"), IC_MQTT_V311);
+    rm_connect(&c, "bad", true, 60, NULL, &p);
+    rm_sub(&c, "$aws/things/bad/shadow/get/+");
+    rm_publish(&c, "$aws/things/bad/shadow/get", "", 0, false, 0, NULL);
+    ck_assert_int_eq(rm_recv(&c, &p, 5000), 0);
+    ck_assert_int_eq(strncmp((const char *)p.u.publish.payload.p, "{\"code\":404,", 12), 0);
+    rm_close(&c);
+    ich_stop(&h);
+}
+END_TEST
+
 Suite *ic_it_suite(void) {
     Suite *s = suite_create("19_shadow");
     TCase *tc = tcase_create("shadow");
@@ -255,6 +334,7 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, shadow_over_mqtt);
     tcase_add_test(tc, durable_inflight_and_kill9);
     tcase_add_test(tc, will_to_shadow_topic_ignored);
+    tcase_add_test(tc, bad_documents_rejected_nothing_stored);
     suite_add_tcase(s, tc);
     return s;
 }
