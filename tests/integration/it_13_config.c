@@ -144,12 +144,19 @@ START_TEST(dump_config_and_version) {
 END_TEST
 
 /* Connect and send a packet that is not CONNECT: the broker logs a
- * "protocol error" line at info level and closes. */
+ * "protocol error" line at info level and closes. Returns once the broker
+ * has closed (it has handled the packet: a later reload cannot overtake
+ * it). */
 static void probe(const ich_t *h) {
     int fd = ich_connect(ich_port(h, "mqtt"));
     static const unsigned char connack[] = {0x20, 0x02, 0x00, 0x00};
+    struct timeval tv = {10, 0};
+    char buf[64];
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, connack, sizeof(connack)), (int)sizeof(connack));
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
     close(fd);
 }
 
