@@ -64,7 +64,7 @@ LIB_SRCS = \
 	src/store/thingdb.c src/iot/registry.c src/iot/things.c \
 	src/net/http_parse.c src/iot/sigv4.c \
 	src/store/policydb.c src/iot/policies.c src/iot/policy.c src/iot/shadow_doc.c \
-	src/iot/shadow.c src/store/shadows.c \
+	src/iot/shadow.c src/store/shadows.c src/iot/lifecycle.c \
 	src/iot/auth.c \
 	src/net/listener.c src/net/conn.c src/net/tls.c src/net/pki.c \
 	src/net/http.c src/api/control.c src/api/ctl_things.c \

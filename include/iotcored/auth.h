@@ -38,6 +38,7 @@ typedef enum {
     IC_ACT_UPDATE_SHADOW,/* iot:UpdateThingShadow, thing/<thing> */
     IC_ACT_DELETE_SHADOW,/* iot:DeleteThingShadow, thing/<thing> */
     IC_ACT_LIST_SHADOWS, /* iot:ListNamedShadowsForThing, thing/<thing> */
+    IC_ACT_DELETE_CONNECTION, /* iot:DeleteConnection, client/<client id> */
     IC_ACT_COUNT
 } ic_auth_action_t;
 

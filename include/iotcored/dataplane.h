@@ -6,7 +6,7 @@
  * authorized by their IoT policies, or the configured SigV4 credentials
  * (signing names iotdata and iotdevicegateway), which may do everything.
  * Operations: the Device Shadow's GetThingShadow, UpdateThingShadow,
- * DeleteThingShadow and ListNamedShadowsForThing.
+ * DeleteThingShadow and ListNamedShadowsForThing; DeleteConnection.
  */
 #ifndef IOTCORED_DATAPLANE_H
 #define IOTCORED_DATAPLANE_H

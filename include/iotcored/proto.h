@@ -63,6 +63,7 @@ typedef struct ic_proto_env_s {
                                  (unit tests of the broker alone) */
     bool cert_auth_registry;  /* cert_auth registry (else: chain to tls_ca) */
     struct ic_shadow_svc_s *shadows; /* the Device Shadow service (REST) */
+    struct ic_lifecycle_s *lifecycle; /* lifecycle events; NULL = none */
     const char *account_id;   /* borrowed from the config */
     uint64_t n_assigned;      /* assigned client IDs handed out */
     uint64_t dropped_qos0;    /* slow-consumer drops */
@@ -119,5 +120,13 @@ void ic_proto_recheck(ic_proto_env_t *env);
  * Returns how many. */
 size_t ic_proto_disconnect_principal(ic_proto_env_t *env, const char *principal,
                                      const char *why);
+
+/* The data plane's DeleteConnection: disconnect the client (MQTT 5
+ * DISCONNECT 0x98; lifecycle reason API_INITIATED_DISCONNECT), its will
+ * published unless prevent_will; clean_session drops a persistent session
+ * (also an offline one). IC_ENOTFOUND when the client is neither connected
+ * nor has a session. */
+int ic_proto_delete_connection(ic_proto_env_t *env, const char *client_id,
+                               bool clean_session, bool prevent_will);
 
 #endif

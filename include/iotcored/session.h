@@ -86,6 +86,8 @@ struct ic_session_s {
     uint32_t match_idx;      /* router: slot in its match scratch */
     uint64_t dropped;        /* QoS 1 messages dropped (queue full/expired) */
     bool is_persisted;       /* a sessions row exists */
+    char lifecycle_id[37];   /* sessionIdentifier of lifecycle events (a
+                                UUID, "" until the first connect) */
     ic_sessions_t *table;
 };
 

@@ -261,7 +261,33 @@ DP_HANDLER(list_named_shadows) {
     ic_http_json(resp, o);
 }
 
+/* ---- connections ------------------------------------------------------------------ */
+
+DP_HANDLER(delete_connection) {
+    dp_t *d = data;
+    const char *id = ic_http_label(call, "clientId");
+    bool clean = false, prevent_will = false;
+    int rc;
+    if (id[0] == '$' || strlen(id) > 128) {
+        ic_http_fail(resp, IC_HTTP_E_INVALID_REQUEST, "Invalid clientId: %.140s", id);
+        return;
+    }
+    if (!ic__ctl_q_bool(call, resp, "cleanSession", &clean) ||
+        !ic__ctl_q_bool(call, resp, "preventWillMessage", &prevent_will) ||
+        !allowed(d, call, IC_ACT_DELETE_CONNECTION, id, resp))
+        return;
+    rc = ic_proto_delete_connection(d->env, id, clean, prevent_will);
+    if (rc == IC_ENOTFOUND) {
+        ic_http_fail(resp, IC_HTTP_E_NOT_FOUND,
+                     "No connection or session found for client ID %s", id);
+        return;
+    }
+    ic_log_info("connection deleted", "client_id=%s by=%s clean_session=%d "
+                "prevent_will=%d", id, call->principal, clean, prevent_will);
+}
+
 static const ic_http_route_t routes[] = {
+    {"DeleteConnection", "DELETE", "/connections/{clientId}", delete_connection},
     {"GetThingShadow", "GET", "/things/{thingName}/shadow", get_shadow},
     {"UpdateThingShadow", "POST", "/things/{thingName}/shadow", update_shadow},
     {"DeleteThingShadow", "DELETE", "/things/{thingName}/shadow", delete_shadow},

@@ -41,10 +41,11 @@
 static const char *const action_names[IC_ACT_COUNT] = {
     "iot:Connect", "iot:Publish", "iot:RetainPublish", "iot:Subscribe",
     "iot:Receive", "iot:GetThingShadow", "iot:UpdateThingShadow",
-    "iot:DeleteThingShadow", "iot:ListNamedShadowsForThing"};
+    "iot:DeleteThingShadow", "iot:ListNamedShadowsForThing",
+    "iot:DeleteConnection"};
 static const char *const action_kinds[IC_ACT_COUNT] = {
     "client", "topic", "topic", "topicfilter", "topic", "thing", "thing", "thing",
-    "thing"};
+    "thing", "client"};
 
 struct ic_auth_s {
     ic_registry_t *reg;

@@ -119,7 +119,6 @@ static void free_group(group_t *g) {
     free(g);
 }
 
-static void new_uuid(char out[37]);
 
 static void clear(ic_things_t *t) {
     ic_map_iter_t it = {0, NULL};
@@ -261,16 +260,6 @@ static int check_type(ic_things_t *t, const char *type, char *why, size_t len) {
     return 0;
 }
 
-static void new_uuid(char out[37]) {
-    unsigned char b[16];
-    RAND_bytes(b, sizeof(b));
-    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-             b[11], b[12], b[13], b[14], b[15]);
-}
 
 /* ---- things ------------------------------------------------------------------------ */
 
@@ -301,7 +290,7 @@ int ic_things_create(ic_things_t *t, const char *name, const char *type,
     th->type = type && type[0] ? ic_xstrdup(type) : NULL;
     th->version = 1;
     th->created_ms = now_ms;
-    new_uuid(th->id);
+    ic_str_uuid(th->id);
     for (i = 0; i < n; i++)
         set_attr(th, attrs[i].key, attrs[i].value);
     ic_map_put(&t->things, name, strlen(name), th);
@@ -404,7 +393,7 @@ int ic_things_create_type_ex(ic_things_t *t, const char *name,
     ty->name = ic_xstrdup(name);
     ty->description = ic_xstrdup(description ? description : "");
     ty->props = ic_xstrdup(props_json && props_json[0] ? props_json : "{}");
-    new_uuid(ty->id);
+    ic_str_uuid(ty->id);
     ty->created_ms = now_ms;
     ic_map_put(&t->types, name, strlen(name), ty);
     persist_type(t, ty);
@@ -506,7 +495,7 @@ int ic_things_create_group_ex(ic_things_t *t, const char *name,
     g->props = ic_xstrdup(props_json && props_json[0] ? props_json : "{}");
     g->version = 1;
     g->created_ms = now_ms;
-    new_uuid(g->id);
+    ic_str_uuid(g->id);
     ic_map_put(&t->groups, name, strlen(name), g);
     persist_group(t, g);
     return 0;
@@ -685,7 +674,7 @@ static void load_type(const char *name, const char *description, bool deprecated
     ty->props = ic_xstrdup(props && props[0] ? props : "{}");
     ic_strlcpy(ty->id, id, sizeof(ty->id));
     if (ty->id[0] == '\0')
-        new_uuid(ty->id);
+        ic_str_uuid(ty->id);
     ty->is_deprecated = deprecated;
     ty->deprecated_ms = deprecated_ms;
     ty->created_ms = created_ms;
@@ -721,7 +710,7 @@ static void load_group(const char *name, const char *parent, int64_t created_ms,
     g->props = ic_xstrdup(props && props[0] ? props : "{}");
     ic_strlcpy(g->id, id, sizeof(g->id));
     if (g->id[0] == '\0')
-        new_uuid(g->id);
+        ic_str_uuid(g->id);
     g->version = version > 0 ? version : 1;
     g->created_ms = created_ms;
     ic_map_put(&t->groups, name, strlen(name), g);

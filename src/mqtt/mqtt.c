@@ -16,6 +16,7 @@
 #include "iotcored/error.h"
 #include "iotcored/log.h"
 #include "iotcored/profile.h"
+#include "iotcored/lifecycle.h"
 #include "iotcored/shadow.h"
 
 #include <stdio.h>
@@ -33,6 +34,7 @@ struct ic_mqtt_s {
     ic_policies_t *policies;
     ic_auth_t *auth;
     ic_shadow_svc_t *shadows;
+    ic_lifecycle_t *lifecycle;
     ic_shadow_limits_t shadow_lim;
     uint64_t checked_epoch;   /* auth epoch live connections were checked at */
     struct reload_s *reload;  /* a registry reload waiting for the store */
@@ -60,6 +62,8 @@ static void sweep(uint64_t now_ms, void *data) {
     ic_mqtt_t *m = data;
     ic_proto_sweep(&m->env, now_ms, ic_clock_wall_ms());
     ic_mqtt_recheck(m);
+    if (m->lifecycle && now_ms % 60000 < 1000)
+        ic_lifecycle_sweep(m->lifecycle, ic_clock_wall_ms());
 }
 
 void ic_mqtt_recheck(ic_mqtt_t *m) {
@@ -108,6 +112,8 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
                               m->b->cfg->persistence_sync == IC_SYNC_FULL);
     ic_router_set_service(m->router, ic_shadow_svc_handle, m->shadows);
     m->env.shadows = m->shadows;
+    m->lifecycle = ic_lifecycle_new(m->router);
+    m->env.lifecycle = m->lifecycle;
     m->auth = ic_auth_new(m->registry, m->things, m->policies, m->b->cfg->region,
                           m->b->cfg->account_id);
     ic_auth_set_mode(m->auth, (ic_policy_mode_t)m->b->cfg->policy_mode);
@@ -192,6 +198,7 @@ void ic_mqtt_fini(ic_mqtt_t *m) {
     ic_policies_free(m->policies);
     ic_auth_free(m->auth);
     ic_shadow_svc_free(m->shadows);
+    ic_lifecycle_free(m->lifecycle);
     ic_sessions_free(m->sessions);
     ic_retain_free(m->retain);
     ic_map_free(&m->env.connect_times);

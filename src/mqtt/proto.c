@@ -20,6 +20,7 @@
 #include "iotcored/clock.h"
 #include "iotcored/codec.h"
 #include "iotcored/error.h"
+#include "iotcored/lifecycle.h"
 #include "iotcored/log.h"
 #include "iotcored/str.h"
 #include "iotcored/topic.h"
@@ -49,6 +50,7 @@ enum {
     RC_TOPIC_ALIAS_INVALID = 0x94,
     RC_PACKET_TOO_LARGE = 0x95,
     RC_QUOTA_EXCEEDED = 0x97,
+    RC_ADMINISTRATIVE_ACTION = 0x98,
     RC_QOS_NOT_SUPPORTED = 0x9B,
     RC_SUB_IDS_NOT_SUPPORTED = 0xA1,
 };
@@ -109,9 +111,36 @@ struct ic_proto_s {
     const char *anon_policy;   /* listener's, borrowed from the config */
     bool asked_persistent;     /* CONNECT attributes, for re-checks */
     bool asked_will;
+    bool lc_online;            /* a `connected` event was published */
+    int64_t lc_version;        /* its versionNumber (AWS 2.4) */
 };
 
 static const ic_session_sink_t sink;
+
+/* ---- lifecycle events (AWS 2) ---------------------------------------------- */
+
+static void lc_who(const ic_proto_t *pr, const ic_session_t *s, const char *cid,
+                   const char *sid, ic_lifecycle_who_t *w) {
+    memset(w, 0, sizeof(*w));
+    w->client_id = s ? s->client_id : cid;
+    w->session_id = s ? s->lifecycle_id : sid;
+    w->principal = pr->principal ? pr->principal : "";
+    w->thing = pr->thing;
+    w->ip = pr->peer;
+    w->session_expiry_s = s ? s->expiry_s : 0;
+}
+
+/* The connection's session ends for this connection: `disconnected`. */
+static void lc_disconnected(ic_proto_t *pr, ic_session_t *s, const char *reason) {
+    ic_lifecycle_who_t w;
+    if (!pr->lc_online || pr->env->lifecycle == NULL)
+        return;
+    pr->lc_online = false;
+    lc_who(pr, s, NULL, NULL, &w);
+    ic_lifecycle_disconnected(pr->env->lifecycle, &w, pr->lc_version,
+                              reason ? reason : "CONNECTION_LOST",
+                              ic_clock_wall_ms());
+}
 
 /* ---- output helpers -------------------------------------------------------- */
 
@@ -320,10 +349,12 @@ void ic_proto_closed(ic_proto_t *pr) {
     ic_proto_env_t *env = pr->env;
     if (pr->state != ST_CLOSING && pr->close_reason == NULL)
         pr->close_reason = "CONNECTION_LOST";
-    if (pr->session)
+    if (pr->session) {
         ic_log_info("connection closed", "client_id=%s peer=%s reason=%s",
                     pr->session->client_id, pr->peer,
                     pr->close_reason ? pr->close_reason : "CONNECTION_LOST");
+        lc_disconnected(pr, pr->session, pr->close_reason);
+    }
     release_session(pr, pr->send_will);
     if (pr->prev)
         pr->prev->next = pr->next;
@@ -423,6 +454,8 @@ static void take_over(ic_proto_t *old) {
                 old->peer);
     /* The old connection's will is published (AWS: DUPLICATE_CLIENTID
      * sends the LWT); the session itself goes to the new connection. */
+    /* AWS 2.4: the old connection's event before the new one's */
+    lc_disconnected(old, s, "DUPLICATE_CLIENTID");
     old->session = NULL;
     ic_session_detach(s, now);
     publish_will(old->env, s, now);
@@ -560,6 +593,14 @@ static int authorize_connect(ic_proto_t *pr, const ic_connect_t *c,
                          (const char *)c->will.topic.p, c->will.topic.len,
                          NULL)))))
         return 0;
+    if (env->lifecycle) {
+        /* AWS 2.5: not authorized to connect, or to publish the will */
+        ic_lifecycle_who_t w;
+        char sid[37];
+        ic_str_uuid(sid);
+        lc_who(pr, NULL, cid, sid, &w);
+        ic_lifecycle_connect_failed(env->lifecycle, &w, ic_clock_wall_ms());
+    }
     if (pr->version == IC_MQTT_V5)
         return refuse_quietly(pr, RC_NOT_AUTHORIZED, 0, "AUTH_ERROR");
     begin_close(pr, "AUTH_ERROR");
@@ -721,10 +762,39 @@ static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c) {
                 pr->principal ? pr->principal : "-",
                 pr->tls && pr->tls->sni[0] ? pr->tls->sni : "-",
                 pr->thing ? pr->thing : "-");
+    if (env->lifecycle) {
+        ic_lifecycle_who_t w;
+        /* sessionIdentifier: for the life of the session (AWS 2.2) */
+        if (!present || s->lifecycle_id[0] == '\0')
+            ic_str_uuid(s->lifecycle_id);
+        lc_who(pr, s, NULL, NULL, &w);
+        pr->lc_version = ic_lifecycle_connected(env->lifecycle, &w,
+                                                ic_clock_wall_ms());
+        pr->lc_online = true;
+    }
     forget_tls_peer(pr);
     if (present)
         ic_session_resume(s, ic_clock_wall_ms());
     return 0;
+}
+
+/* AWS 2.2: the filters of one SUBSCRIBE / UNSUBSCRIBE that took effect. */
+static void lc_subscriptions(ic_proto_t *pr, const ic_subscribe_t *sub,
+                             const uint8_t *rcs, uint8_t ok_max, bool is_sub) {
+    const char *filters[IC_MQTT_MAX_ENTRIES];
+    size_t lens[IC_MQTT_MAX_ENTRIES], n = 0, i;
+    ic_lifecycle_who_t w;
+    if (pr->env->lifecycle == NULL)
+        return;
+    for (i = 0; i < sub->n_total && i < IC_MQTT_MAX_ENTRIES; i++) {
+        if (rcs[i] > ok_max)
+            continue;
+        filters[n] = (const char *)sub->e[i].filter.p;
+        lens[n++] = sub->e[i].filter.len;
+    }
+    lc_who(pr, pr->session, NULL, NULL, &w);
+    ic_lifecycle_subscriptions(pr->env->lifecycle, &w, is_sub, filters, lens, n,
+                               ic_clock_wall_ms());
 }
 
 /* ---- PUBLISH ------------------------------------------------------------------ */
@@ -1007,6 +1077,7 @@ static int on_subscribe(ic_proto_t *pr, const ic_subscribe_t *sub) {
     pkt.u.suback.rcs.p = all;
     pkt.u.suback.rcs.len = n;
     send_packet(pr, &pkt);
+    lc_subscriptions(pr, sub, all, 1, true);
     /* Retained messages follow the SUBACK [MQTT-3.3.1-9], per retain
      * handling: 0 always, 1 only for a new subscription, 2 never. */
     for (i = 0; i < n && i < IC_MQTT_MAX_ENTRIES && i < p->max_filters; i++) {
@@ -1048,6 +1119,7 @@ static int on_unsubscribe(ic_proto_t *pr, const ic_subscribe_t *sub) {
     pkt.u.suback.rcs.p = all;
     pkt.u.suback.rcs.len = pr->version == IC_MQTT_V5 ? n : 0;
     send_packet(pr, &pkt);
+    lc_subscriptions(pr, sub, all, RC_SUCCESS, false);
     if (all != codes)
         free(all);
     return 0;
@@ -1364,4 +1436,31 @@ size_t ic_proto_disconnect_principal(ic_proto_env_t *env, const char *principal,
         n++;
     }
     return n;
+}
+
+/* ---- DeleteConnection (aws-iot-dataplane.md 1.10) -------------------------- */
+
+int ic_proto_delete_connection(ic_proto_env_t *env, const char *client_id,
+                               bool clean_session, bool prevent_will) {
+    ic_session_t *s = ic_sessions_get(env->sessions, client_id, strlen(client_id));
+    ic_proto_t *pr;
+    if (s == NULL)
+        return IC_ENOTFOUND;
+    pr = s->conn;
+    if (pr == NULL) {
+        /* offline persistent session */
+        if (clean_session) {
+            ic_log_info("session deleted", "client_id=%s reason=DeleteConnection",
+                        client_id);
+            ic_session_set_will(s, NULL, 0);
+            end_session(env, s);
+        }
+        return 0;
+    }
+    if (prevent_will)
+        pr->send_will = false;
+    if (clean_session)
+        ic_session_set_expiry(s, 0); /* ends with the connection */
+    disconnect(pr, RC_ADMINISTRATIVE_ACTION, "API_INITIATED_DISCONNECT");
+    return 0;
 }

@@ -16,6 +16,7 @@
 #include "iotcored/alloc.h"
 #include "iotcored/error.h"
 #include "iotcored/log.h"
+#include "iotcored/str.h"
 
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -174,17 +175,6 @@ void ic_http_json(ic_http_resp_t *resp, cJSON *body) {
     resp->content_type = "application/json";
 }
 
-static void request_id(char out[37]) {
-    unsigned char r[16];
-    if (RAND_bytes(r, sizeof(r)) != 1)
-        memset(r, 0, sizeof(r));
-    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-             r[11], r[12], r[13], r[14], r[15]);
-}
 
 static void send_response(ic_http_t *h, ic_http_resp_t *r, bool keep_alive,
                           bool is_head) {
@@ -193,7 +183,7 @@ static void send_response(ic_http_t *h, ic_http_resp_t *r, bool keep_alive,
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    request_id(rid);
+    ic_str_uuid(rid);
     ic_buf_reset(&h->out);
     ic_buf_appendf(&h->out,
                    "HTTP/1.1 %d %s\r\n"

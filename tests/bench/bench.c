@@ -15,7 +15,25 @@
  *
  * Scenarios: p2p (N publishers each to its own subscriber), fanout (P -> S
  * on one topic), fanin (P -> S, optionally $share), conn (idle connections,
- * broker memory per connection).
+ * broker memory per connection), shadow (Device Shadow updates, below).
+ *
+ * shadow: N devices (--devices, 100), each one connection with client ID
+ * bench-dev-<i>, subscribed to its own $aws/things/bench-dev-<i>/shadow/
+ * update/accepted and .../update/rejected, publishing
+ * {"state":{"reported":{"seq":n,"temp":x}},"clientToken":"<i>-<slot>-<n>"} to
+ * .../shadow/update. QoS 1 both ways by default (--qos 0 for QoS 0), as the
+ * AWS IoT Device SDKs do for shadow operations, so the PUBACKs are part of
+ * the cost. The clientToken that the answer echoes matches it to its
+ * request. Each device keeps at most --window requests unanswered (8;
+ * AWS allows 10 in flight per connection and answers 429 beyond), so with
+ * --rate 0 (the default here) it is closed loop on the answers and measures
+ * the throughput the broker sustains, not a queue. With --rate R each
+ * device has deadlines at R/s and latency runs from the deadline, as for
+ * p2p. Reported: updates/s (update/accepted received in the window),
+ * latency from publish (or deadline) to update/accepted for the requests
+ * sent in the window, rejections (and how many were 429), requests never
+ * answered (loss: still open at the end of the drain or older than 5 s),
+ * answers matching no open request, broker CPU and RSS.
  */
 #include "iotcored/buf.h"
 #include "iotcored/codec.h"
@@ -33,9 +51,11 @@
 #define HIST_SUB 64
 #define HIST_BUCKETS (2 * HIST_SUB + 40 * HIST_SUB)
 #define READ_BYTES 65536
+#define SH_MAX_WINDOW 32              /* shadow: open requests per device */
+#define SH_TIMEOUT_NS 5000000000ull   /* shadow: a request unanswered this long is lost */
 
 typedef enum { ROLE_SUB, ROLE_PUB, ROLE_IDLE } role_t;
-typedef enum { SC_P2P, SC_FANOUT, SC_FANIN, SC_CONN } scenario_t;
+typedef enum { SC_P2P, SC_FANOUT, SC_FANIN, SC_CONN, SC_SHADOW } scenario_t;
 typedef enum { PH_CONNECT, PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_DONE } phase_t;
 
 typedef struct pair_s {
@@ -44,6 +64,15 @@ typedef struct pair_s {
     uint32_t max_seq;
     uint64_t dups, reordered;
 } pair_t;
+
+/* shadow: one open update request */
+typedef struct sh_slot_s {
+    uint64_t sched;  /* publish time (saturation) or deadline (--rate) */
+    uint64_t sent;   /* publish time */
+    uint32_t seq;
+    bool busy;
+    bool in_win;     /* scheduled inside the measurement window */
+} sh_slot_t;
 
 struct bench_s;
 
@@ -55,7 +84,7 @@ typedef struct cli_s {
     role_t role;
     int idx;            /* index within its role */
     char id[48];
-    char topic[64];
+    char topic[96];     /* shadow: the update topic */
     ic_buf_t in, out, wbuf;
     bool is_writing, is_ready, is_closed;
     uint64_t next_ns;   /* publisher: next scheduled send */
@@ -65,6 +94,8 @@ typedef struct cli_s {
     uint32_t win_first, win_last; /* sequences scheduled in the window */
     uint32_t echo_seq;  /* publisher: highest seq seen by the first subscriber */
     uint64_t unsent;    /* publisher: window deadlines it never got to send */
+    sh_slot_t *slots;   /* shadow: SH_MAX_WINDOW request slots */
+    uint32_t sh_open;   /* shadow: requests sent and not yet answered */
 } cli_t;
 
 typedef struct opts_s {
@@ -75,6 +106,18 @@ typedef struct opts_s {
     bool share, json_only;
     int broker_pid;
 } opts_t;
+
+/* shadow counters, reset with each window */
+typedef struct sh_stats_s {
+    uint64_t win_sent;      /* requests scheduled in the window and sent */
+    uint64_t win_answered;  /* ... and answered (accepted or rejected) */
+    uint64_t accepted;      /* update/accepted of window requests */
+    uint64_t rejected;      /* update/rejected of window requests */
+    uint64_t rejected_429;  /* ... of which code 429 (too many in flight) */
+    uint64_t timeouts;      /* requests dropped unanswered after SH_TIMEOUT_NS */
+    uint64_t unmatched;     /* answers matching no open request */
+    uint64_t payload_bytes; /* update payload bytes sent in the window */
+} sh_stats_t;
 
 typedef struct bench_s {
     uv_loop_t *loop;
@@ -98,6 +141,9 @@ typedef struct bench_s {
     int n_sweep;
     double knee;
     int exit_code;
+    sh_stats_t sh;
+    uint64_t sh_last_scan;
+    bool sh_warned;
 } bench_t;
 
 static uint64_t now_ns(void) {
@@ -253,11 +299,216 @@ static bool can_send(const cli_t *c) {
     return c->b->o.qos == 0 || c->inflight < (uint32_t)c->b->o.window;
 }
 
+/* ---- shadow ---------------------------------------------------------------------- */
+
+static void shadow_drop(cli_t *c, sh_slot_t *s) {
+    s->busy = false;
+    if (c->sh_open)
+        c->sh_open--;
+}
+
+static void shadow_send(cli_t *c, uint64_t sched, uint64_t now) {
+    bench_t *b = c->b;
+    char payload[192];
+    ic_packet_t p;
+    uint32_t seq = ++c->seq;
+    sh_slot_t *s = NULL;
+    int n, k;
+    /* a free slot: there is one, fewer than --window <= SH_MAX_WINDOW are open */
+    for (k = 0; k < SH_MAX_WINDOW && s == NULL; k++)
+        if (!c->slots[k].busy)
+            s = &c->slots[k];
+    if (s == NULL)
+        return;
+    k = (int)(s - c->slots);
+    n = snprintf(payload, sizeof(payload),
+                 "{\"state\":{\"reported\":{\"seq\":%u,\"temp\":%.1f}},"
+                 "\"clientToken\":\"%d-%d-%u\"}",
+                 seq, 15.0 + (double)((seq * 7u + (uint32_t)c->idx) % 200u) / 10.0,
+                 c->idx, k, seq);
+    memset(&p, 0, sizeof(p));
+    p.type = IC_MQTT_PUBLISH;
+    p.u.publish.qos = (uint8_t)b->o.qos;
+    p.u.publish.topic.p = (const uint8_t *)c->topic;
+    p.u.publish.topic.len = strlen(c->topic);
+    p.u.publish.payload.p = (const uint8_t *)payload;
+    p.u.publish.payload.len = (size_t)n;
+    if (b->o.qos) {
+        if (++c->next_pid == 0)
+            c->next_pid = 1;
+        p.u.publish.packet_id = c->next_pid;
+    }
+    send_pkt(c, &p);
+    s->busy = true;
+    s->seq = seq;
+    s->sched = sched;
+    s->sent = now;
+    s->in_win = b->phase == PH_MEASURE && sched >= b->t_measure && sched < b->t_end;
+    c->sh_open++;
+    if (s->in_win) {
+        b->sent++;
+        b->sh.win_sent++;
+        b->sh.payload_bytes += (uint64_t)n;
+    }
+}
+
+/* Keep up to --window requests open; with --rate, only those now due. */
+static void pump_shadow(cli_t *c, uint64_t now) {
+    bench_t *b = c->b;
+    int burst = 0;
+    if (b->phase != PH_WARMUP && b->phase != PH_MEASURE)
+        return;
+    if (b->rate <= 0) {
+        while (c->sh_open < (uint32_t)b->o.window)
+            shadow_send(c, now, now);
+    } else {
+        uint64_t interval = (uint64_t)(1e9 / b->rate);
+        while (c->next_ns <= now && c->sh_open < (uint32_t)b->o.window &&
+               burst++ < 10000) {
+            if (b->phase == PH_MEASURE && c->next_ns >= b->t_measure)
+                b->scheduled++;
+            shadow_send(c, c->next_ns, now);
+            c->next_ns += interval;
+        }
+    }
+}
+
+/* The value of "key": in a JSON text (string value: up to its closing
+ * quote), NULL if absent; enough for the broker's flat answers. */
+static const uint8_t *json_find(const uint8_t *p, size_t len, const char *key,
+                                size_t *vlen) {
+    size_t kl = strlen(key);
+    const uint8_t *end = p + len, *q = p, *v, *e;
+    while ((q = memmem(q, (size_t)(end - q), key, kl)) != NULL) {
+        v = q + kl;
+        q = v;
+        while (v < end && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
+            v++;
+        if (v >= end || *v != ':')
+            continue;
+        v++;
+        while (v < end && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
+            v++;
+        if (v < end && *v == '"') {
+            v++;
+            e = memchr(v, '"', (size_t)(end - v));
+        } else {
+            for (e = v; e < end && *e != ',' && *e != '}'; e++)
+                ;
+        }
+        if (e == NULL)
+            return NULL;
+        *vlen = (size_t)(e - v);
+        return v;
+    }
+    return NULL;
+}
+
+static void on_shadow_answer(cli_t *c, const ic_publish_t *p, uint64_t now) {
+    bench_t *b = c->b;
+    const char *t = (const char *)p->topic.p;
+    size_t tl = p->topic.len, vl;
+    bool accepted = tl >= 9 && memcmp(t + tl - 9, "/accepted", 9) == 0;
+    bool rejected = tl >= 9 && memcmp(t + tl - 9, "/rejected", 9) == 0;
+    const uint8_t *v;
+    char tok[72], *dash;
+    long idx, slot;
+    unsigned long seq;
+    sh_slot_t *s;
+    if (!accepted && !rejected)
+        return;
+    b->received_total++;
+    v = json_find(p->payload.p, p->payload.len, "\"clientToken\"", &vl);
+    if (v == NULL || vl == 0 || vl >= sizeof(tok)) {
+        b->sh.unmatched++;
+        return;
+    }
+    memcpy(tok, v, vl);
+    tok[vl] = '\0';
+    /* "<device>-<slot>-<seq>" */
+    idx = strtol(tok, &dash, 10);
+    if (*dash != '-' || idx != c->idx) {
+        b->sh.unmatched++;
+        return;
+    }
+    slot = strtol(dash + 1, &dash, 10);
+    if (*dash != '-' || slot < 0 || slot >= SH_MAX_WINDOW) {
+        b->sh.unmatched++;
+        return;
+    }
+    seq = strtoul(dash + 1, NULL, 10);
+    s = &c->slots[slot];
+    if (!s->busy || s->seq != (uint32_t)seq) {
+        b->sh.unmatched++; /* late (after a timeout) or duplicate */
+        return;
+    }
+    shadow_drop(c, s);
+    if (s->in_win)
+        b->sh.win_answered++;
+    if (rejected) {
+        const uint8_t *cv = json_find(p->payload.p, p->payload.len, "\"code\"", &vl);
+        int code = cv ? atoi((const char *)cv) : 0;
+        if (s->in_win) {
+            b->sh.rejected++;
+            if (code == 429)
+                b->sh.rejected_429++;
+        }
+        if (!b->sh_warned) {
+            b->sh_warned = true;
+            fprintf(stderr, "bench: %s: update rejected: %.*s\n", c->id,
+                    (int)(p->payload.len > 200 ? 200 : p->payload.len),
+                    (const char *)p->payload.p);
+        }
+        return;
+    }
+    if (b->t_measure && now >= b->t_measure && now < b->t_end)
+        b->delivered_win++;
+    if (s->in_win) {
+        uint64_t lat = now > s->sched ? now - s->sched : 0;
+        b->sh.accepted++;
+        b->hist[hist_index(lat)]++;
+        b->lat_n++;
+        if (lat > b->lat_max)
+            b->lat_max = lat;
+    }
+}
+
+/* Requests open longer than SH_TIMEOUT_NS are lost; their slots free. */
+static void shadow_expire(bench_t *b, uint64_t now) {
+    int i, k;
+    if (now - b->sh_last_scan < 100000000ull)
+        return;
+    b->sh_last_scan = now;
+    for (i = 0; i < b->n_clis; i++) {
+        cli_t *c = &b->clis[i];
+        for (k = 0; c->slots && c->sh_open && k < SH_MAX_WINDOW; k++) {
+            sh_slot_t *s = &c->slots[k];
+            if (s->busy && now > s->sent + SH_TIMEOUT_NS) {
+                b->sh.timeouts++;
+                shadow_drop(c, s);
+            }
+        }
+    }
+}
+
+static uint64_t shadow_open_total(const bench_t *b) {
+    uint64_t n = 0;
+    int i;
+    for (i = 0; i < b->n_clis; i++)
+        n += b->clis[i].sh_open;
+    return n;
+}
+
 static void pump_publisher(cli_t *c, uint64_t now) {
     bench_t *b = c->b;
     int burst = 0;
     if (!c->is_ready || c->is_closed)
         return;
+    if (b->o.scenario == SC_SHADOW) {
+        pump_shadow(c, now);
+        flush(c);
+        return;
+    }
     if (b->rate <= 0) {
         /* saturation: keep the socket busy, a batch per drained write */
         while (c->out.len < 64 * 1024 && can_send(c) && burst++ < 256)
@@ -329,6 +580,10 @@ static void on_publish(cli_t *c, const ic_publish_t *p, uint64_t now) {
         ack.u.ack.packet_id = p->packet_id;
         send_pkt(c, &ack);
     }
+    if (b->o.scenario == SC_SHADOW) {
+        on_shadow_answer(c, p, now);
+        return;
+    }
     if (p->payload.len < HDR_BYTES)
         return;
     memcpy(&pub, p->payload.p, 4);
@@ -377,7 +632,25 @@ static void handle(cli_t *c, ic_packet_t *p, uint64_t now) {
             uv_stop(c->b->loop);
             return;
         }
-        if (c->role == ROLE_SUB) {
+        if (c->b->o.scenario == SC_SHADOW) {
+            /* the device's own answers: one SUBSCRIBE, two filters */
+            char acc[128], rej[128];
+            ic_packet_t s;
+            snprintf(acc, sizeof(acc), "%s/accepted", c->topic);
+            snprintf(rej, sizeof(rej), "%s/rejected", c->topic);
+            memset(&s, 0, sizeof(s));
+            s.type = IC_MQTT_SUBSCRIBE;
+            s.u.subscribe.packet_id = 1;
+            s.u.subscribe.n_total = 2;
+            s.u.subscribe.e[0].filter.p = (const uint8_t *)acc;
+            s.u.subscribe.e[0].filter.len = strlen(acc);
+            s.u.subscribe.e[0].opts = (uint8_t)c->b->o.qos;
+            s.u.subscribe.e[1].filter.p = (const uint8_t *)rej;
+            s.u.subscribe.e[1].filter.len = strlen(rej);
+            s.u.subscribe.e[1].opts = (uint8_t)c->b->o.qos;
+            send_pkt(c, &s);
+            flush(c);
+        } else if (c->role == ROLE_SUB) {
             ic_packet_t s;
             memset(&s, 0, sizeof(s));
             s.type = IC_MQTT_SUBSCRIBE;
@@ -392,13 +665,18 @@ static void handle(cli_t *c, ic_packet_t *p, uint64_t now) {
             on_ready(c);
         }
         break;
-    case IC_MQTT_SUBACK:
-        if (p->u.suback.rcs.len < 1 || p->u.suback.rcs.p[0] >= 0x80) {
+    case IC_MQTT_SUBACK: {
+        size_t k, want = c->b->o.scenario == SC_SHADOW ? 2 : 1;
+        bool ok = p->u.suback.rcs.len >= want;
+        for (k = 0; ok && k < want; k++)
+            ok = p->u.suback.rcs.p[k] < 0x80;
+        if (!ok) {
             fprintf(stderr, "bench: %s subscription refused\n", c->id);
             c->b->exit_code = 1;
         }
         on_ready(c);
         break;
+    }
     case IC_MQTT_PUBLISH:
         on_publish(c, &p->u.publish, now);
         break;
@@ -505,10 +783,60 @@ static void reset_window(bench_t *b) {
     memset(b->hist, 0, sizeof(b->hist));
     b->lat_n = b->lat_max = 0;
     b->scheduled = b->sent = b->delivered_win = 0;
+    memset(&b->sh, 0, sizeof(b->sh));
     for (i = 0; i < b->n_clis; i++)
         b->clis[i].win_first = b->clis[i].win_last = b->clis[i].unsent = 0;
     for (i = 0; b->pairs && i < b->o.pubs * b->n_pair_subs; i++)
         b->pairs[i].dups = b->pairs[i].reordered = 0;
+}
+
+static void report_shadow(bench_t *b) {
+    double dur = b->o.duration_s, cpu = b->cpu1 - b->cpu0;
+    double p50 = percentile_us(b, 0.50), p90 = percentile_us(b, 0.90),
+           p99 = percentile_us(b, 0.99), p999 = percentile_us(b, 0.999);
+    const sh_stats_t *h = &b->sh;
+    uint64_t loss = h->win_sent > h->win_answered ? h->win_sent - h->win_answered : 0;
+    double offered = b->rate > 0 ? (double)b->scheduled / dur : (double)b->sent / dur;
+    double ups = (double)b->delivered_win / dur;
+    double cpu_per = b->delivered_win ? cpu * 1e6 / (double)b->delivered_win : 0.0;
+    int size = h->win_sent ? (int)(h->payload_bytes / h->win_sent) : 0;
+    if (!b->o.json_only) {
+        printf("%-8s shadow     devices=%d window=%d qos=%d rate=%.0f updates/s=%-9.0f "
+               "sent/s=%-9.0f accepted=%llu rejected=%llu (429: %llu) lost=%llu "
+               "unmatched=%llu\n",
+               b->o.label, b->o.pubs, b->o.window, b->o.qos, b->rate, ups,
+               (double)b->sent / dur, (unsigned long long)h->accepted,
+               (unsigned long long)h->rejected, (unsigned long long)h->rejected_429,
+               (unsigned long long)loss, (unsigned long long)h->unmatched);
+        printf("         latency us (publish -> update/accepted): p50=%.0f p90=%.0f "
+               "p99=%.0f p99.9=%.0f max=%.0f  cpu=%.2fs (%.0f%%) cpu_us/update=%.2f "
+               "rss_kb=%ld->%ld\n",
+               p50, p90, p99, p999, (double)b->lat_max / 1000.0, cpu,
+               cpu * 100.0 / dur, cpu_per, b->rss_before, b->rss_after);
+    }
+    printf("{\"broker\":\"%s\",\"scenario\":\"shadow\",\"pubs\":%d,\"subs\":%d,"
+           "\"conns\":%d,\"qos\":%d,\"size\":%d,\"version\":%d,\"share\":false,"
+           "\"rate_per_pub\":%.1f,\"duration_s\":%.1f,\"offered_per_s\":%.1f,"
+           "\"sent_per_s\":%.1f,\"delivered_per_s\":%.1f,\"expected\":%llu,"
+           "\"received\":%llu,\"loss\":%llu,\"duplicates\":%llu,\"reordered\":0,"
+           "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
+           "\"max_us\":%.1f,\"broker_cpu_s\":%.3f,\"cpu_us_per_msg\":%.3f,"
+           "\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,\"bytes_per_conn\":0,"
+           "\"devices\":%d,\"window\":%d,\"updates_per_s\":%.1f,\"accepted\":%llu,"
+           "\"rejected\":%llu,\"rejected_429\":%llu,\"timeouts\":%llu,"
+           "\"unmatched\":%llu,\"broker_cpu_pct\":%.1f}\n",
+           b->o.label, b->o.pubs, b->o.pubs, b->o.pubs, b->o.qos, size,
+           b->o.version, b->rate, dur, offered, (double)b->sent / dur, ups,
+           (unsigned long long)h->win_sent, (unsigned long long)h->win_answered,
+           (unsigned long long)loss, (unsigned long long)h->unmatched, p50, p90,
+           p99, p999, (double)b->lat_max / 1000.0, cpu, cpu_per, b->rss_before,
+           b->rss_after, b->o.pubs, b->o.window, ups,
+           (unsigned long long)h->accepted, (unsigned long long)h->rejected,
+           (unsigned long long)h->rejected_429, (unsigned long long)h->timeouts,
+           (unsigned long long)h->unmatched, cpu * 100.0 / dur);
+    fflush(stdout);
+    if (loss == 0 && h->rejected == 0 && p99 <= b->o.p99_bound_us && b->rate > b->knee)
+        b->knee = b->rate;
 }
 
 static void report(bench_t *b) {
@@ -518,8 +846,12 @@ static void report(bench_t *b) {
     double cpu = b->cpu1 - b->cpu0;
     double p50 = percentile_us(b, 0.50), p90 = percentile_us(b, 0.90),
            p99 = percentile_us(b, 0.99), p999 = percentile_us(b, 0.999);
-    const char *names[] = {"p2p", "fanout", "fanin", "conn"};
+    const char *names[] = {"p2p", "fanout", "fanin", "conn", "shadow"};
     long per_conn = 0;
+    if (b->o.scenario == SC_SHADOW) {
+        report_shadow(b);
+        return;
+    }
     if (b->o.scenario == SC_CONN) {
         per_conn = b->o.conns ? (b->rss_after - b->rss_before) * 1024 / b->o.conns : 0;
     } else {
@@ -625,7 +957,8 @@ static void on_tick(uv_timer_t *t) {
          * little late); what still cannot go (QoS 1 window full) is
          * counted as not carried. */
         for (i = 0; i < b->n_clis; i++)
-            if (b->clis[i].role == ROLE_PUB)
+            if (b->clis[i].role == ROLE_PUB &&
+                (b->o.scenario != SC_SHADOW || b->rate > 0))
                 pump_publisher(&b->clis[i], b->t_end - 1);
         b->phase = PH_DRAIN;
         b->cpu1 = proc_cpu_s(b->o.broker_pid);
@@ -638,6 +971,12 @@ static void on_tick(uv_timer_t *t) {
             c->unsent = (b->t_end - from + interval - 1) / interval;
             b->scheduled += c->unsent;
         }
+    }
+    if (b->o.scenario == SC_SHADOW && b->phase != PH_DONE) {
+        shadow_expire(b, now);
+        /* every request answered: the drain has nothing left to wait for */
+        if (b->phase == PH_DRAIN && shadow_open_total(b) == 0)
+            b->t_drain_end = now;
     }
     if (b->phase == PH_WARMUP || b->phase == PH_MEASURE) {
         for (i = 0; i < b->n_clis; i++)
@@ -676,15 +1015,18 @@ static void usage(void) {
     fprintf(stderr,
             "usage: iotcored-bench --port N [options]\n"
             "  --host A           broker address (127.0.0.1)\n"
-            "  --scenario S       p2p | fanout | fanin | conn (p2p)\n"
+            "  --scenario S       p2p | fanout | fanin | conn | shadow (p2p)\n"
             "  --pubs N --subs N  publishers, subscribers (1, 1)\n"
+            "  --devices N        shadow: devices bench-dev-0..N-1 (100)\n"
             "  --conns N          idle connections for `conn` (1000)\n"
             "  --share            fanin through $share/bench/...\n"
-            "  --rate R           messages/s per publisher, 0 = saturation (100)\n"
+            "  --rate R           messages/s per publisher, 0 = saturation (100;\n"
+            "                     shadow: 0, closed loop on the answers)\n"
             "  --sweep R1,R2,...  repeat the window at each rate, report the knee\n"
             "  --p99-us U         knee bound on p99 latency (10000)\n"
-            "  --qos Q --size B   QoS 0/1 (0), payload bytes (64, min 16)\n"
-            "  --window N         QoS 1 in-flight per publisher (100)\n"
+            "  --qos Q --size B   QoS 0/1 (0; shadow: 1), payload bytes (64, min 16)\n"
+            "  --window N         QoS 1 in-flight per publisher (100; shadow: open\n"
+            "                     update requests per device, 8, at most 32)\n"
             "  --sat-window N     saturation: sent but not yet delivered (1000)\n"
             "  --version V        4 (3.1.1) or 5 (4)\n"
             "  --connect-rate R   connections opened per second (2000)\n"
@@ -703,9 +1045,10 @@ static int parse(opts_t *o, int argc, char **argv) {
         {"window", 1, 0, 'W'},    {"version", 1, 0, 'V'},  {"connect-rate", 1, 0, 'c'},
         {"warmup", 1, 0, 'u'},    {"duration", 1, 0, 'd'}, {"drain", 1, 0, 'D'},
         {"broker-pid", 1, 0, 'k'},{"label", 1, 0, 'l'},    {"json", 0, 0, 'j'},
-        {"sat-window", 1, 0, 'Z'},
+        {"sat-window", 1, 0, 'Z'}, {"devices", 1, 0, 'N'},
         {0, 0, 0, 0}};
-    int ch;
+    int ch, devices = 100;
+    bool qos_set = false, rate_set = false, window_set = false;
     memset(o, 0, sizeof(*o));
     o->host = "127.0.0.1";
     o->label = "broker";
@@ -729,18 +1072,19 @@ static int parse(opts_t *o, int argc, char **argv) {
             o->scenario = !strcmp(optarg, "fanout") ? SC_FANOUT
                           : !strcmp(optarg, "fanin") ? SC_FANIN
                           : !strcmp(optarg, "conn")  ? SC_CONN
+                          : !strcmp(optarg, "shadow") ? SC_SHADOW
                                                      : SC_P2P;
             break;
         case 'P': o->pubs = atoi(optarg); break;
         case 'S': o->subs = atoi(optarg); break;
         case 'C': o->conns = atoi(optarg); break;
         case 'x': o->share = true; break;
-        case 'r': o->rate = atof(optarg); break;
+        case 'r': o->rate = atof(optarg); rate_set = true; break;
         case 'w': o->sweep = optarg; break;
         case 'b': o->p99_bound_us = atof(optarg); break;
-        case 'q': o->qos = atoi(optarg); break;
+        case 'q': o->qos = atoi(optarg); qos_set = true; break;
         case 'z': o->size = atoi(optarg); break;
-        case 'W': o->window = atoi(optarg); break;
+        case 'W': o->window = atoi(optarg); window_set = true; break;
         case 'V': o->version = atoi(optarg); break;
         case 'c': o->connect_rate = atof(optarg); break;
         case 'u': o->warmup_s = atof(optarg); break;
@@ -750,12 +1094,28 @@ static int parse(opts_t *o, int argc, char **argv) {
         case 'l': o->label = optarg; break;
         case 'j': o->json_only = true; break;
         case 'Z': o->sat_window = atoi(optarg); break;
+        case 'N': devices = atoi(optarg); break;
         default: return -1;
         }
     }
+    if (o->scenario == SC_SHADOW) {
+        o->pubs = o->subs = devices;
+        if (!qos_set)
+            o->qos = 1;
+        if (!rate_set)
+            o->rate = 0;
+        if (!window_set)
+            o->window = 8;
+        if (o->window < 1 || o->window > SH_MAX_WINDOW || devices < 1)
+            return -1;
+        if (o->window > 10)
+            fprintf(stderr, "bench: --window %d: beyond AWS's 10 in-flight shadow "
+                            "requests per connection (429)\n", o->window);
+    }
     if (o->port <= 0 || o->qos < 0 || o->qos > 1 || o->size > 65536 ||
         o->pubs < 1 || o->subs < 1 || (o->version != 4 && o->version != 5) ||
-        o->duration_s <= 0 || o->pubs * (long)o->subs > 4000000)
+        o->duration_s <= 0 ||
+        (o->scenario != SC_SHADOW && o->pubs * (long)o->subs > 4000000))
         return -1;
     if (o->size < HDR_BYTES)
         o->size = HDR_BYTES;
@@ -776,6 +1136,23 @@ static void setup_clients(bench_t *b) {
             c->idx = i;
             c->b = b;
             snprintf(c->id, sizeof(c->id), "bench-%d-idle-%d", pid, i);
+        }
+        return;
+    }
+    if (o->scenario == SC_SHADOW) {
+        /* one connection per device: it publishes its updates and
+         * receives its own answers */
+        b->n_clis = o->pubs;
+        b->clis = calloc((size_t)b->n_clis, sizeof(cli_t));
+        for (i = 0; i < o->pubs; i++) {
+            cli_t *c = &b->clis[n++];
+            c->role = ROLE_PUB;
+            c->idx = i;
+            c->b = b;
+            c->slots = calloc(SH_MAX_WINDOW, sizeof(sh_slot_t));
+            snprintf(c->id, sizeof(c->id), "bench-dev-%d", i);
+            snprintf(c->topic, sizeof(c->topic), "$aws/things/%s/shadow/update",
+                     c->id);
         }
         return;
     }
@@ -854,6 +1231,7 @@ int main(int argc, char **argv) {
         ic_buf_free(&b->clis[i].in);
         ic_buf_free(&b->clis[i].out);
         ic_buf_free(&b->clis[i].wbuf);
+        free(b->clis[i].slots);
     }
     free(b->pairs);
     free(b->clis);
