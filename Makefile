@@ -49,7 +49,7 @@ CPPFLAGS += -Iinclude -D_GNU_SOURCE -DIC_SRCDIR='"$(CURDIR)"' \
             -DIC_BUILDDIR='"$(abspath $(BUILD))"'
 CFLAGS += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS += $(SAN)
-LDLIBS += $(PKG_LIBS) -lpthread
+LDLIBS += $(PKG_LIBS) -lpthread -lm
 
 LIB_SRCS = \
 	src/core/alloc.c src/core/error.c src/core/log.c src/core/str.c \
@@ -65,11 +65,12 @@ LIB_SRCS = \
 	src/net/http_parse.c src/iot/sigv4.c \
 	src/store/policydb.c src/iot/policies.c src/iot/policy.c src/iot/shadow_doc.c \
 	src/iot/shadow.c src/store/shadows.c src/iot/lifecycle.c \
-	src/iot/auth.c \
+	src/iot/auth.c src/rules/sql.c src/rules/sql_time.c src/rules/aws_call.c src/rules/engine.c \
+	src/rules/actions.c src/store/ruledb.c \
 	src/net/listener.c src/net/conn.c src/net/tls.c src/net/pki.c \
-	src/net/http.c src/api/control.c src/api/ctl_things.c \
+	src/net/http.c src/net/http_client.c src/api/control.c src/api/ctl_things.c \
 	src/api/ctl_certs.c src/api/ctl_policies.c src/api/ctl_seed.c \
-	src/api/ctl_authz.c src/api/api_auth.c src/api/dataplane.c \
+	src/api/ctl_authz.c src/api/api_auth.c src/api/dataplane.c src/api/ctl_rules.c \
 	src/core/broker.c
 
 # llhttp's C sources as Debian's node-llhttp ships them (generated code:
@@ -91,7 +92,8 @@ UNIT_SRCS = tests/unit/runner.c tests/unit/test_buf.c tests/unit/test_error.c \
 	tests/unit/test_registry.c tests/unit/test_things.c \
 	tests/unit/test_http_parse.c tests/unit/test_sigv4.c \
 	tests/unit/test_policies.c tests/unit/test_policy.c \
-	tests/unit/test_shadow_doc.c
+	tests/unit/test_shadow_doc.c tests/unit/test_sql.c \
+	tests/unit/test_aws_call.c tests/unit/test_http_client.c
 UNIT_OBJS = $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT = $(BUILD)/tests/unit_runner
 

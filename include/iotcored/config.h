@@ -130,6 +130,16 @@ typedef struct ic_config_s {
     int shadow_max_depth;             /* nesting levels (AWS counting) */
     int64_t shadow_version_window;    /* ms a deleted shadow's version lives */
 
+    /* Rules Engine */
+    int rules_sql_error_action;  /* bool */
+    int rules_max_republish_depth;
+    int rules_queue_max;
+    int64_t rules_http_timeout;  /* ms */
+    char *aws_service_endpoint;  /* "" = none */
+    char *aws_service_region;    /* "" = region */
+    char *aws_service_access_key;/* "" = the first credentials pair */
+    char *aws_service_secret_key;
+
     /* Control plane and HTTP */
     ic_cfg_pairs_t credentials; /* SigV4 access key ID -> secret */
     int control_auth;          /* ic_control_auth_t */

@@ -20,6 +20,8 @@ struct ic_mqtt_s;
 struct ic_conns_s;
 struct ic_control_s;
 struct ic_dataplane_s;
+struct ic_engine_s;
+struct ic_rules_mod_s;
 
 typedef void (*ic_done_cb)(void *data);
 
@@ -34,6 +36,8 @@ typedef struct ic_broker_s {
     struct ic_conns_s *conns;        /* client connections */
     struct ic_control_s *control;    /* control-plane API */
     struct ic_dataplane_s *dataplane; /* data-plane REST API */
+    struct ic_engine_s *engine;      /* the Rules Engine (topic rules) */
+    struct ic_rules_mod_s *rules;    /* its wiring (core/broker.c) */
     uint64_t boot_count;             /* starts recorded in the store */
 } ic_broker_t;
 

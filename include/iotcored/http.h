@@ -49,6 +49,7 @@ typedef enum {
     IC_HTTP_E_THROTTLING,            /* 429 ThrottlingException */
     IC_HTTP_E_INTERNAL,              /* 500 InternalFailureException */
     IC_HTTP_E_UNAVAILABLE,           /* 503 ServiceUnavailableException */
+    IC_HTTP_E_SQL_PARSE,             /* 400 SqlParseException */
     IC_HTTP_E_COUNT
 } ic_http_err_t;
 

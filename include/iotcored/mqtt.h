@@ -20,6 +20,14 @@ ic_proto_env_t *ic_mqtt_env(ic_mqtt_t *m);
 /* Policies or attachments may have changed: re-check iot:Connect of live
  * connections now (also done every second by the sweep). */
 void ic_mqtt_recheck(ic_mqtt_t *m);
+/* Feed every published message to the rules engine (NULL: stop). e
+ * borrowed until set to NULL. */
+struct ic_engine_s;
+struct ic_engine_lookups_s;
+void ic_mqtt_set_engine(ic_mqtt_t *m, struct ic_engine_s *e);
+/* The lookups the engine's SQL functions use (get_thing_shadow). */
+void ic_mqtt_engine_lookups(ic_mqtt_t *m, struct ic_engine_lookups_s *out);
+struct ic_router_s *ic_mqtt_router(ic_mqtt_t *m);
 /* SIGHUP: reload the certificate registry from the store. */
 int ic_mqtt_reload(ic_mqtt_t *m, const ic_config_t *next);
 /* Save persistent sessions (connections are already closed). */

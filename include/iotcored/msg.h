@@ -29,6 +29,7 @@ typedef struct ic_msg_s {
     bool retain;           /* as published */
     bool is_will;          /* a Last Will: reserved-topic services ignore
                               it (aws-iot-dataplane.md 1.2) */
+    uint8_t hops;          /* times republished by a rule (loop guard) */
     uint64_t id;           /* router sequence, for per-session dedupe */
     int64_t expires_at_ms; /* wall clock; 0 = never */
     const void *origin;    /* publishing session (no-local), not owned */

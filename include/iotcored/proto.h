@@ -88,6 +88,8 @@ const char *ic_proto_peer(const ic_proto_t *pr);
  * NULL if none), whether it chains to tls_ca, the SNI. */
 const uint8_t *ic_proto_peer_cert(const ic_proto_t *pr, size_t *len,
                                   bool *is_trusted, const char **sni);
+/* The certificate ID the connection authenticated with, "" if none. */
+const char *ic_proto_principal(const ic_proto_t *pr);
 /* The listener's policy (listener_policy), "" if none; borrowed. */
 const char *ic_proto_anonymous_policy(const ic_proto_t *pr);
 

@@ -53,6 +53,14 @@ void ic_router_send_retained(ic_router_t *r, ic_session_t *s,
  * from inside the call. One service; fn NULL removes it. */
 typedef void (*ic_router_service_fn)(ic_msg_t *m, int64_t now_ms, void *data);
 void ic_router_set_service(ic_router_t *r, ic_router_service_fn fn, void *data);
+/* The rules tap (the Rules Engine): called with every message published,
+ * after its delivery (ingest_rule NULL), and with every Basic Ingest
+ * message, which reaches no subscriber (ingest_rule = the rule name,
+ * topic_off = where the topic the rule sees starts). fn NULL removes it. */
+typedef void (*ic_router_tap_fn)(ic_msg_t *m, const char *ingest_rule,
+                                 size_t rule_len, size_t topic_off,
+                                 int64_t now_ms, void *data);
+void ic_router_set_tap(ic_router_t *r, ic_router_tap_fn fn, void *data);
 bool ic_router_can_retain(ic_router_t *r, const char *topic, size_t len);
 
 uint64_t ic_router_routed(const ic_router_t *r);

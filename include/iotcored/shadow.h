@@ -65,6 +65,10 @@ void ic_shadow_svc_request(ic_shadow_svc_t *s, ic_shadow_op_t op,
                            const uint8_t *payload, size_t len,
                            const void *origin, ic_shadow_done_fn done,
                            void *data);
+/* The GetThingShadow document of a shadow (name NULL or "" = classic),
+ * malloc'd, or NULL when it does not exist (get_thing_shadow() in rules). */
+char *ic_shadow_svc_get_json(ic_shadow_svc_t *s, const char *thing,
+                             const char *name);
 /* Names of thing's live named shadows sorted, after `after` (NULL or "" =
  * from the start), at most cap into out (borrowed until the next change);
  * *more tells whether more follow. Returns how many were written. */

@@ -18,6 +18,7 @@
 #include "iotcored/clock.h"
 #include "iotcored/config.h"
 #include "iotcored/conn.h"
+#include "iotcored/engine.h"
 #include "iotcored/error.h"
 #include "iotcored/listener.h"
 #include "iotcored/log.h"
@@ -309,6 +310,8 @@ static CTL_HANDLER(status) {
     cJSON_AddNumberToObject(o, "certificates",
                             (double)ic_registry_count(c->registry));
     cJSON_AddNumberToObject(o, "policies", (double)ic_policies_count(c->policies));
+    if (c->b->engine)
+        cJSON_AddItemToObject(o, "rulesEngine", ic_engine_status(c->b->engine));
     for (i = 0; i < c->b->cfg->n_listeners; i++) {
         const ic_listener_conf_t *l = &c->b->cfg->listeners[i];
         cJSON *e = cJSON_CreateObject();
@@ -419,6 +422,14 @@ static const ic_http_route_t routes[] = {
     {"ListTargetsForPolicy", "POST", "/policy-targets/{policyName}",
      ic__ctl_list_targets_for_policy},
     /* authorization questions */
+    {"CreateTopicRule", "POST", "/rules/{ruleName}", ic__ctl_create_topic_rule},
+    {"ReplaceTopicRule", "PATCH", "/rules/{ruleName}", ic__ctl_replace_topic_rule},
+    {"GetTopicRule", "GET", "/rules/{ruleName}", ic__ctl_get_topic_rule},
+    {"ListTopicRules", "GET", "/rules", ic__ctl_list_topic_rules},
+    {"EnableTopicRule", "POST", "/rules/{ruleName}/enable", ic__ctl_enable_topic_rule},
+    {"DisableTopicRule", "POST", "/rules/{ruleName}/disable",
+     ic__ctl_disable_topic_rule},
+    {"DeleteTopicRule", "DELETE", "/rules/{ruleName}", ic__ctl_delete_topic_rule},
     {"TestAuthorization", "POST", "/test-authorization",
      ic__ctl_test_authorization},
     {"GetEffectivePolicies", "POST", "/effective-policies",

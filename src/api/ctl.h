@@ -131,6 +131,14 @@ CTL_HANDLER(ic__ctl_list_attached_policies);
 CTL_HANDLER(ic__ctl_list_targets_for_policy);
 
 CTL_HANDLER(ic__ctl_test_authorization);
+/* ctl_rules.c */
+CTL_HANDLER(ic__ctl_create_topic_rule);
+CTL_HANDLER(ic__ctl_replace_topic_rule);
+CTL_HANDLER(ic__ctl_get_topic_rule);
+CTL_HANDLER(ic__ctl_list_topic_rules);
+CTL_HANDLER(ic__ctl_enable_topic_rule);
+CTL_HANDLER(ic__ctl_disable_topic_rule);
+CTL_HANDLER(ic__ctl_delete_topic_rule);
 CTL_HANDLER(ic__ctl_get_effective_policies);
 
 /* Used by the seed file too: the same rules as the API. */

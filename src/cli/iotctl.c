@@ -1801,6 +1801,40 @@ static int cmd_status(ctl_t *c, const ctl_cmd_t *cmd, int argc, char **argv) {
             ic_strfmt(line, sizeof(line), "%s", name ? name : "?");
         print_kv("listener", line);
     }
+    {
+        /* the Rules Engine: totals, then one line per rule */
+        const cJSON *re = cJSON_GetObjectItemCaseSensitive(resp, "rulesEngine");
+        const cJSON *rules = cJSON_GetObjectItemCaseSensitive(re, "topicRules"), *r;
+        if (cJSON_IsObject(re)) {
+            print_count(re, "rules", "rules");
+            print_count(re, "ruleNotFound", "rules not found (Basic Ingest)");
+            print_count(re, "dropped", "rule messages dropped");
+        }
+        if (!cJSON_IsArray(rules))
+            rules = NULL;
+        cJSON_ArrayForEach(r, rules) {
+            const char *name = json_str(r, "name"), *last = json_str(r, "lastError");
+            double v[5] = {0, 0, 0, 0, 0};
+            static const char *const keys[5] = {"matched", "fired", "sqlErrors",
+                                                "actionFailures", "errorActions"};
+            int k;
+            for (k = 0; k < 5; k++) {
+                const cJSON *x = cJSON_GetObjectItemCaseSensitive(r, keys[k]);
+                if (cJSON_IsNumber(x))
+                    v[k] = x->valuedouble;
+            }
+            ic_strfmt(line, sizeof(line),
+                      "%s%s matched %.0f fired %.0f sql-errors %.0f action-failures "
+                      "%.0f error-actions %.0f%s%.200s",
+                      name ? name : "?",
+                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "disabled"))
+                          ? " (disabled)"
+                          : "",
+                      v[0], v[1], v[2], v[3], v[4], last ? " last-error: " : "",
+                      last ? last : "");
+            print_kv("rule", line);
+        }
+    }
 out:
     cJSON_Delete(resp);
     return rc;

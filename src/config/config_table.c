@@ -43,6 +43,13 @@ static const char *check_region(const char *v) {
     return NULL;
 }
 
+static const char *check_url(const char *v) {
+    if (v[0] == '\0' || strncmp(v, "http://", 7) == 0 ||
+        strncmp(v, "https://", 8) == 0)
+        return NULL;
+    return "must be an http:// or https:// URL";
+}
+
 static const char *check_nonempty(const char *v) {
     return v[0] ? NULL : "must not be empty";
 }
@@ -153,6 +160,30 @@ static const ic_directive_t directives[] = {
     {"shadow_version_window", G(shadow_version_window), IC_CFG_DURATION, 0,
      31536000000LL, "2d", false, NULL, NULL,
      "a shadow re-created this soon after its deletion continues its version"},
+    /* Rules Engine */
+    {"rules_sql_error_action", G(rules_sql_error_action), IC_CFG_BOOL, 0, 0,
+     "off", false, NULL, NULL,
+     "also run a rule's error action when its SQL fails (AWS: only actions)"},
+    {"rules_max_republish_depth", G(rules_max_republish_depth), IC_CFG_INT, 1,
+     64, "8", false, NULL, NULL,
+     "republish hops after which a message is not republished again (loops)"},
+    {"rules_queue_max", G(rules_queue_max), IC_CFG_INT, 1, 10000000, "100000",
+     false, NULL, NULL,
+     "messages waiting for rules; beyond it they are dropped for rules"},
+    {"rules_http_timeout", G(rules_http_timeout), IC_CFG_DURATION, 100, 60000,
+     "3s", false, NULL, NULL,
+     "time an http or AWS-service action may take, retries included"},
+    {"aws_service_endpoint", G(aws_service_endpoint), IC_CFG_STRING, 0, 0, "",
+     false, NULL, check_url,
+     "AWS-compatible endpoint (LocalStack, moto) for the actions of other AWS "
+     "services; empty: those actions fail into the error action"},
+    {"aws_service_region", G(aws_service_region), IC_CFG_STRING, 0, 0, "", false,
+     NULL, NULL, "region the forwarded calls are signed for (empty: region)"},
+    {"aws_service_access_key", G(aws_service_access_key), IC_CFG_STRING, 0, 0,
+     "", false, NULL, NULL,
+     "access key ID for the forwarded calls (empty: the first credentials)"},
+    {"aws_service_secret_key", G(aws_service_secret_key), IC_CFG_STRING, 0, 0,
+     "", false, NULL, NULL, "its secret key"},
     /* Control plane */
     {"credentials", G(credentials), IC_CFG_PAIRS, 0, 0, NULL, true, NULL, NULL,
      "ACCESS_KEY_ID SECRET: credentials accepted in SigV4 signatures "

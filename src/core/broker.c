@@ -17,6 +17,8 @@
 #include "iotcored/conn.h"
 #include "iotcored/control.h"
 #include "iotcored/dataplane.h"
+#include "iotcored/engine.h"
+#include "iotcored/http_client.h"
 #include "iotcored/cron.h"
 #include "iotcored/ctx.h"
 #include "iotcored/db.h"
@@ -26,6 +28,8 @@
 #include "iotcored/meta.h"
 #include "iotcored/mqtt.h"
 #include "iotcored/notify.h"
+#include "iotcored/profile.h"
+#include "iotcored/proto.h"
 #include "iotcored/str.h"
 #include "iotcored/version.h"
 
@@ -199,6 +203,138 @@ static void mqtt_fini(ic_broker_t *b) {
     b->mqtt = NULL;
 }
 
+/* ---- module: rules ---------------------------------------------------- */
+
+/* The Rules Engine's wiring: what its actions may use (the router, the
+ * outbound HTTP transport, the AWS endpoint) and its limits, from the
+ * config. */
+struct ic_rules_mod_s {
+    ic_action_env_t env;
+    ic_engine_cfg_t cfg;
+    ic_http_client_t *http;   /* outbound calls of http and AWS actions */
+    ic_done_cb stop_cb;
+    void *stop_data;
+};
+
+typedef struct http_call_s {
+    ic_action_http_done_fn cb;
+    void *data;
+} http_call_t;
+
+static void on_http_done(ic_http_client_t *c, int rc, const ic_http_response_t *res,
+                         const char *why, void *data) {
+    http_call_t *h = data;
+    (void)c;
+    if (rc == 0)
+        h->cb(0, res->status, res->headers, res->n_headers, res->body,
+              res->body_len, "", h->data);
+    else
+        h->cb(rc, 0, NULL, 0, NULL, 0, why && why[0] ? why : ic_errname(rc),
+              h->data);
+    free(h);
+}
+
+/* The actions' transport (ic_action_http_fn) on the HTTP client. */
+static int http_adapter(void *transport, const ic_action_http_req_t *req,
+                        ic_action_http_done_fn cb, void *data) {
+    ic_http_client_req_t r;
+    http_call_t *h;
+    int rc;
+    memset(&r, 0, sizeof(r));
+    r.method = req->method;
+    r.url = req->url;
+    r.headers = req->headers;
+    r.n_headers = req->n_headers;
+    r.body = req->body;
+    r.body_len = req->body_len;
+    r.timeout_ms = req->timeout_ms;
+    r.max_response_bytes = req->max_response;
+    h = ic_xmalloc(sizeof(*h));
+    h->cb = cb;
+    h->data = data;
+    rc = ic_http_client_request(transport, &r, on_http_done, h);
+    if (rc != 0)
+        free(h);
+    return rc;
+}
+
+static int rules_init(ic_broker_t *b, char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    b->rules = ic_xcalloc(1, sizeof(*b->rules));
+    return 0;
+}
+
+static int rules_start(ic_broker_t *b, char *err, size_t errlen) {
+    struct ic_rules_mod_s *rm = b->rules;
+    const ic_config_t *cfg = b->cfg;
+    ic_engine_lookups_t look;
+    ic_action_env_t *env = &rm->env;
+    char why[256] = "";
+    env->router = ic_mqtt_router(b->mqtt);
+    if (ic_http_client_new(&rm->http, b->loop, NULL, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "rules: cannot make the HTTP client: %s", why);
+        return IC_ECONFIG;
+    }
+    env->http = http_adapter;
+    env->http_transport = rm->http;
+    env->aws_endpoint = cfg->aws_service_endpoint;
+    env->aws_region = cfg->aws_service_region[0] ? cfg->aws_service_region
+                                                 : cfg->region;
+    env->aws_access_key = cfg->aws_service_access_key;
+    env->aws_secret_key = cfg->aws_service_secret_key;
+    if (env->aws_access_key[0] == '\0' && cfg->credentials.n > 0) {
+        env->aws_access_key = cfg->credentials.v[0];
+        env->aws_secret_key = cfg->credentials.v[1];
+    }
+    env->account_id = cfg->account_id;
+    env->http_timeout_ms = (uint32_t)cfg->rules_http_timeout;
+    env->max_hops = (uint8_t)cfg->rules_max_republish_depth;
+    env->topic_lim = &ic_mqtt_env(b->mqtt)->p->topic;
+    rm->cfg.region = cfg->region;
+    rm->cfg.account_id = cfg->account_id;
+    rm->cfg.sql_error_action = cfg->rules_sql_error_action != 0;
+    rm->cfg.queue_max = (size_t)cfg->rules_queue_max;
+    ic_mqtt_engine_lookups(b->mqtt, &look);
+    b->engine = ic_engine_new(b->loop, b->db, env, &rm->cfg, &look);
+    if (ic_engine_load(b->engine) != 0) {
+        snprintf(err, errlen, "cannot load the topic rules");
+        return IC_ESTORE;
+    }
+    ic_mqtt_set_engine(b->mqtt, b->engine);
+    ic_log_info("rules ready", "rules=%zu aws_endpoint=%s",
+                ic_engine_count(b->engine),
+                env->aws_endpoint[0] ? env->aws_endpoint : "-");
+    return 0;
+}
+
+static void rules_stopped(void *data) {
+    ic_broker_t *b = data;
+    b->rules->stop_cb(b->rules->stop_data);
+}
+
+/* The HTTP client first: its aborted calls finish their executions. */
+static void rules_http_closed(void *data) {
+    ic_broker_t *b = data;
+    ic_engine_stop(b->engine, rules_stopped, b);
+}
+
+static void rules_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
+    ic_mqtt_set_engine(b->mqtt, NULL);
+    b->rules->stop_cb = cb;
+    b->rules->stop_data = data;
+    ic_http_client_close(b->rules->http, rules_http_closed, b);
+}
+
+static void rules_fini(ic_broker_t *b) {
+    ic_engine_free(b->engine);
+    b->engine = NULL;
+    if (b->rules)
+        ic_http_client_free(b->rules->http);
+    free(b->rules);
+    b->rules = NULL;
+}
+
 /* ---- module: conns ---------------------------------------------------- */
 
 static void http_limits(ic_conns_t *cs, const ic_config_t *cfg) {
@@ -303,6 +439,7 @@ static const module_t modules[] = {
     {"store", NULL, store_start, store_stop, NULL, NULL},
     {"cron", NULL, cron_start, cron_stop, cron_fini, NULL},
     {"mqtt", mqtt_init, mqtt_start, mqtt_stop, mqtt_fini, mqtt_reload},
+    {"rules", rules_init, rules_start, rules_stop, rules_fini, NULL},
     {"conns", NULL, conns_start, conns_stop, conns_fini, conns_reload},
     {"control", control_init, control_start, NULL, control_fini,
      control_reload},

@@ -486,3 +486,26 @@ size_t ic_shadow_svc_list(ic_shadow_svc_t *s, const char *thing,
     free(all);
     return i;
 }
+
+char *ic_shadow_svc_get_json(ic_shadow_svc_t *s, const char *thing,
+                             const char *name) {
+    char key[256];
+    size_t kl;
+    entry_t *x;
+    ic_shadow_out_t out;
+    char *json = NULL;
+    if (name == NULL)
+        name = "";
+    kl = key_of(thing, strlen(thing), name, strlen(name), key, sizeof(key));
+    x = kl ? ic_map_get(&s->shadows, key, kl) : NULL;
+    if (x == NULL || x->doc == NULL)
+        return NULL;
+    memset(&out, 0, sizeof(out));
+    if (ic_shadow_get(x->doc, name[0] ? name : thing, NULL, 0,
+                      ic_clock_wall_ms() / 1000, &out) == 0) {
+        json = out.accepted;
+        out.accepted = NULL;
+    }
+    ic_shadow_out_free(&out);
+    return json;
+}

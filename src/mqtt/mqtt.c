@@ -16,6 +16,7 @@
 #include "iotcored/error.h"
 #include "iotcored/log.h"
 #include "iotcored/profile.h"
+#include "iotcored/engine.h"
 #include "iotcored/lifecycle.h"
 #include "iotcored/shadow.h"
 
@@ -35,6 +36,7 @@ struct ic_mqtt_s {
     ic_auth_t *auth;
     ic_shadow_svc_t *shadows;
     ic_lifecycle_t *lifecycle;
+    ic_engine_t *engine;      /* the rules engine (borrowed), or NULL */
     ic_shadow_limits_t shadow_lim;
     uint64_t checked_epoch;   /* auth epoch live connections were checked at */
     struct reload_s *reload;  /* a registry reload waiting for the store */
@@ -204,4 +206,47 @@ void ic_mqtt_fini(ic_mqtt_t *m) {
     ic_map_free(&m->env.connect_times);
     ic_buf_free(&m->env.scratch);
     free(m);
+}
+
+/* ---- the rules engine ------------------------------------------------------------- */
+
+/* The router's tap: who published (the origin session's client and its
+ * connection's principal and address, copied by the engine). */
+static void rules_tap(ic_msg_t *m, const char *rule, size_t rule_len,
+                      size_t topic_off, int64_t now_ms, void *data) {
+    ic_mqtt_t *mq = data;
+    const ic_session_t *s = m->origin;
+    ic_engine_src_t src;
+    if (mq->engine == NULL)
+        return;
+    if (s != NULL) {
+        const ic_proto_t *pr = s->conn;
+        memset(&src, 0, sizeof(src));
+        src.client_id = s->client_id;
+        src.is_mqtt5 = s->version == IC_MQTT_V5;
+        src.principal = pr ? ic_proto_principal(pr) : "";
+        src.source_ip = pr ? ic_proto_peer(pr) : NULL;
+    }
+    ic_engine_tap(mq->engine, m, rule, rule_len, topic_off, s ? &src : NULL,
+                  now_ms);
+}
+
+static char *shadow_lookup(void *data, const char *thing, const char *shadow) {
+    ic_mqtt_t *mq = data;
+    return ic_shadow_svc_get_json(mq->shadows, thing, shadow);
+}
+
+void ic_mqtt_set_engine(ic_mqtt_t *m, ic_engine_t *e) {
+    m->engine = e;
+    ic_router_set_tap(m->router, e ? rules_tap : NULL, m);
+}
+
+void ic_mqtt_engine_lookups(ic_mqtt_t *m, ic_engine_lookups_t *out) {
+    memset(out, 0, sizeof(*out));
+    out->shadow = shadow_lookup;
+    out->data = m;
+}
+
+ic_router_t *ic_mqtt_router(ic_mqtt_t *m) {
+    return m->router;
 }

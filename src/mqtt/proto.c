@@ -266,6 +266,10 @@ const char *ic_proto_peer(const ic_proto_t *pr) {
     return pr->peer;
 }
 
+const char *ic_proto_principal(const ic_proto_t *pr) {
+    return pr->principal ? pr->principal : "";
+}
+
 const char *ic_proto_anonymous_policy(const ic_proto_t *pr) {
     return pr->anon_policy ? pr->anon_policy : "";
 }

@@ -41,6 +41,8 @@ struct ic_router_s {
     uint64_t ingested;/* Basic Ingest messages seen */
     ic_router_service_fn service; /* reserved-topic service, or NULL */
     void *service_data;
+    ic_router_tap_fn tap;         /* the rules engine, or NULL */
+    void *tap_data;
 };
 
 ic_router_t *ic_router_new(const ic_profile_t *p, ic_sessions_t *ss,
@@ -185,10 +187,14 @@ void ic_router_publish(ic_router_t *r, ic_msg_t *m, int64_t now_ms) {
     /* AWS 3: Basic Ingest bypasses the broker; it goes to its rule only,
      * never to subscribers. With no such rule it is dropped silently. */
     if (ic_topic_split_ingest(m->topic, m->topic_len, &rule, &rule_len, &rest,
-                              &rest_len) != 0) {
+                              &rest_len) == 1) {
         r->ingested++;
-        ic_log_debug("basic ingest", "rule=%.*s delivered=0 reason=rule-not-found",
-                     (int)rule_len, rule);
+        if (r->tap)
+            r->tap(m, rule, rule_len, (size_t)(rest - m->topic), now_ms,
+                   r->tap_data);
+        else
+            ic_log_debug("basic ingest", "rule=%.*s delivered=0 "
+                         "reason=rule-not-found", (int)rule_len, rule);
         return;
     }
     if (m->retain)
@@ -209,6 +215,13 @@ void ic_router_publish(ic_router_t *r, ic_msg_t *m, int64_t now_ms) {
      * their publishes may re-enter the router */
     if (r->service && !m->is_will && m->topic_len > 12 && memcmp(m->topic, "$aws/things/", 12) == 0)
         r->service(m, now_ms, r->service_data);
+    if (r->tap)
+        r->tap(m, NULL, 0, 0, now_ms, r->tap_data);
+}
+
+void ic_router_set_tap(ic_router_t *r, ic_router_tap_fn fn, void *data) {
+    r->tap = fn;
+    r->tap_data = data;
 }
 
 void ic_router_set_service(ic_router_t *r, ic_router_service_fn fn, void *data) {

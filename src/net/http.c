@@ -57,6 +57,7 @@ static const struct {
     [IC_HTTP_E_THROTTLING] = {"ThrottlingException", 429},
     [IC_HTTP_E_INTERNAL] = {"InternalFailureException", 500},
     [IC_HTTP_E_UNAVAILABLE] = {"ServiceUnavailableException", 503},
+    [IC_HTTP_E_SQL_PARSE] = {"SqlParseException", 400},
 };
 
 struct ic_http_defer_s {

@@ -141,6 +141,14 @@ static const char *const steps[] = {
     "  deleted_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (thing, name)"
     ") WITHOUT ROWID;",
+    /* 7: topic rules: the TopicRulePayload as given (normalised JSON, with
+     * ruleDisabled), tags as JSON. */
+    "CREATE TABLE topic_rules ("
+    "  name TEXT PRIMARY KEY,"
+    "  payload TEXT NOT NULL,"
+    "  tags TEXT NOT NULL DEFAULT '[]',"
+    "  created_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 int ic_migrate_latest(void) {

@@ -22,6 +22,9 @@ int main(void) {
     srunner_add_suite(sr, ic_policies_suite());
     srunner_add_suite(sr, ic_policy_suite());
     srunner_add_suite(sr, ic_shadow_doc_suite());
+    srunner_add_suite(sr, ic_sql_suite());
+    srunner_add_suite(sr, ic_aws_call_suite());
+    srunner_add_suite(sr, ic_http_client_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

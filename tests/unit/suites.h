@@ -20,5 +20,8 @@ Suite *ic_sigv4_suite(void);
 Suite *ic_policies_suite(void);
 Suite *ic_policy_suite(void);
 Suite *ic_shadow_doc_suite(void);
+Suite *ic_sql_suite(void);
+Suite *ic_aws_call_suite(void);
+Suite *ic_http_client_suite(void);
 
 #endif

@@ -70,6 +70,8 @@ CreatePolicyVersion GetPolicyVersion ListPolicyVersions DeletePolicyVersion
 SetDefaultPolicyVersion AttachPolicy DetachPolicy ListAttachedPolicies
 ListTargetsForPolicy AttachThingPrincipal DetachThingPrincipal
 ListThingPrincipals ListPrincipalThings DescribeEndpoint
+CreateTopicRule ReplaceTopicRule GetTopicRule ListTopicRules EnableTopicRule
+DisableTopicRule DeleteTopicRule
 '''.split()
 
 
