@@ -99,6 +99,10 @@ ic_engine_err_t ic_engine_set_disabled(ic_engine_t *e, const char *name,
                                        bool disabled);
 ic_engine_err_t ic_engine_delete(ic_engine_t *e, const char *name);
 size_t ic_engine_count(const ic_engine_t *e);
+/* The stored TopicRulePayload of a rule (borrowed until the next change),
+ * or NULL; and whether a payload would store as that one (the seed file). */
+const cJSON *ic_engine_payload(ic_engine_t *e, const char *name);
+bool ic_engine_payload_equal(const cJSON *stored, const cJSON *payload);
 /* Per-rule counters and last error, for `iotctl status` (owned). */
 cJSON *ic_engine_status(const ic_engine_t *e);
 

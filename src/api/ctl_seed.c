@@ -9,7 +9,8 @@
  *                      "groups": ["g"]}],
  *    "certificates": [{"pem": "d1.pem" | "generate": "dir",
  *                      "status": "ACTIVE", "things": ["d1"],
- *                      "policies": ["p"]}]}
+ *                      "policies": ["p"]}],
+ *    "topicRules":   [{"name": "r", "payload": {TopicRulePayload}}]}
  *
  * Applying is idempotent: what exists and matches is left alone, a policy
  * whose document changed gets a new default version, a thing whose
@@ -23,6 +24,7 @@
 
 #include "iotcored/alloc.h"
 #include "iotcored/config.h"
+#include "iotcored/engine.h"
 #include "iotcored/error.h"
 #include "iotcored/log.h"
 #include "iotcored/pki.h"
@@ -409,12 +411,40 @@ static int seed_certs(seed_t *s, const cJSON *arr) {
     return 0;
 }
 
+/* Topic rules: created, or replaced when the payload changed. */
+static int seed_rules(seed_t *s, const cJSON *arr) {
+    const cJSON *e;
+    int i = 0;
+    cJSON_ArrayForEach(e, arr) {
+        const char *name = str_of(e, "name");
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "payload");
+        const cJSON *old;
+        char why[512];
+        ic_engine_err_t rc;
+        if (name == NULL)
+            return fail(s, "topicRules", i, NULL, "missing \"name\"");
+        if (!cJSON_IsObject(p))
+            return fail(s, "topicRules", i, name, "needs a \"payload\" object");
+        old = ic_engine_payload(s->c->b->engine, name);
+        if (old == NULL || !ic_engine_payload_equal(old, p)) {
+            rc = ic_engine_put(s->c->b->engine, name, p, NULL, old != NULL, why,
+                               sizeof(why));
+            if (rc != IC_ENGINE_OK)
+                return fail(s, "topicRules", i, name, "%s", why);
+            s->n_changes++;
+        }
+        i++;
+    }
+    return 0;
+}
+
 int ic__ctl_seed_apply(ctl_t *c, const char *path, char *err, size_t errlen) {
     seed_t s;
     char why[512], *text, *slash;
     cJSON *root;
     static const char *const known[] = {"policies", "thingTypes", "thingGroups",
-                                        "things", "certificates", NULL};
+                                        "things", "certificates", "topicRules",
+                                        NULL};
     const cJSON *it;
     int rc;
     memset(&s, 0, sizeof(s));
@@ -461,6 +491,8 @@ int ic__ctl_seed_apply(ctl_t *c, const char *path, char *err, size_t errlen) {
         rc = seed_things(&s, cJSON_GetObjectItemCaseSensitive(root, "things"));
     if (rc == 0)
         rc = seed_certs(&s, cJSON_GetObjectItemCaseSensitive(root, "certificates"));
+    if (rc == 0)
+        rc = seed_rules(&s, cJSON_GetObjectItemCaseSensitive(root, "topicRules"));
     cJSON_Delete(root);
     if (rc == 0)
         ic_log_info("seed applied", "file=%s changes=%zu", path, s.n_changes);

@@ -182,6 +182,21 @@ size_t ic_engine_count(const ic_engine_t *e) {
     return e->rules.n;
 }
 
+const cJSON *ic_engine_payload(ic_engine_t *e, const char *name) {
+    rule_t *r = ic_map_get(&e->rules, name, strlen(name));
+    return r ? r->payload : NULL;
+}
+
+bool ic_engine_payload_equal(const cJSON *stored, const cJSON *payload) {
+    cJSON *p = cJSON_Duplicate(payload, true);
+    bool same;
+    if (cJSON_GetObjectItemCaseSensitive(p, "ruleDisabled") == NULL)
+        cJSON_AddBoolToObject(p, "ruleDisabled", false);
+    same = cJSON_Compare(stored, p, true);
+    cJSON_Delete(p);
+    return same;
+}
+
 /* ---- compile --------------------------------------------------------------------- */
 
 static bool name_ok(const char *n) {

@@ -4318,8 +4318,19 @@ ic_sql_t *ic_sql_parse(const char *statement, const char *version, ic_sql_err_t 
     q->ver_name = ver_name;
     q->from = "";
     memset(&ps, 0, sizeof(ps));
-    ps.src = statement;
+    /* names and literals of the AST are views into the text: parse the
+     * statement's own copy, which lives (in the arena) as long as q */
     ps.len = strlen(statement);
+    {
+        char *copy = ar_alloc(&q->ar, ps.len + 1);
+        if (copy == NULL) {
+            set_err(err, "Statement too large", 0, 0);
+            ic_sql_free(q);
+            return NULL;
+        }
+        memcpy(copy, statement, ps.len + 1);
+        ps.src = copy;
+    }
     ps.ar = &q->ar;
     ps.ver = ver;
     ps.err = err;
@@ -4570,8 +4581,18 @@ ic_sql_tmpl_t *ic_sql_tmpl_parse(const char *text, const char *version, ic_sql_e
     t->ver_name = ver_name;
     t->is_constant = true;
     memset(&ps, 0, sizeof(ps));
-    ps.src = text;
     ps.len = strlen(text);
+    {
+        char *copy = ar_alloc(&t->ar, ps.len + 1);
+        if (copy == NULL) {
+            set_err(err, "Template too large", 0, 0);
+            ic_sql_tmpl_free(t);
+            return NULL;
+        }
+        memcpy(copy, text, ps.len + 1);
+        text = copy;
+        ps.src = copy;
+    }
     ps.ar = &t->ar;
     ps.ver = ver;
     ps.err = err;

@@ -108,11 +108,26 @@ START_TEST(rules_end_to_end) {
     ck_assert(ich_wait_log(&h, "rule error action rule=err_", 1, 5000));
     group("lifecycle");
     {
+        /* a rule whose action fails: its counters and last error */
+        char cmd[1024];
+        const char *sh[] = {"sh", "-c", cmd, NULL};
         const char *argv[] = {IC_BUILDDIR "/iotctl", "--endpoint", ctl_url, "status",
                               NULL};
+        snprintf(cmd, sizeof(cmd),
+                 "/usr/bin/aws --endpoint-url %s iot create-topic-rule --rule-name "
+                 "st --topic-rule-payload '{\"sql\":\"SELECT * FROM \\u0027st\\u0027\","
+                 "\"actions\":[{\"http\":{\"url\":\"http://127.0.0.1:1/x\"}}]}' && "
+                 "mosquitto_pub -h 127.0.0.1 -p %s -t st -m x && "
+                 "mosquitto_pub -h 127.0.0.1 -p %s -t other -m x",
+                 ctl_url, mqtt_port, mqtt_port);
+        ck_assert_int_eq(ich_run(sh, NULL, 60000, NULL), 0);
+        ck_assert(ich_wait_log(&h, "rule action failed rule=st action=HttpAction", 1,
+                               5000));
         ck_assert_int_eq(ich_run(argv, NULL, 10000, &out), 0);
-        ck_assert_msg(strstr(out, "rules not found (Basic Ingest)") &&
-                          strstr(out, "rule"),
+        ck_assert_msg(strstr(out, "st matched 1 fired 1 sql-errors 0 action-failures 1 "
+                                  "error-actions 0 last-error: HttpAction: HTTP POST to "
+                                  "http://127.0.0.1:1/x failed: connect refused") &&
+                          strstr(out, "rules not found (Basic Ingest)"),
                       "%s", out);
         free(out);
     }
@@ -155,6 +170,21 @@ START_TEST(cli_restart_and_no_endpoint) {
                  "listener control\n  bind 127.0.0.1\n  port 0\n  protocol control\n"
                  "  tls off\n");
         ich_write_conf(&h, body);
+        /* the seed file also makes a topic rule */
+        snprintf(cmd, sizeof(cmd), "%s/test-seed.json", h.dir);
+        {
+            FILE *f = fopen(cmd, "w");
+            ck_assert_ptr_nonnull(f);
+            fputs("{\"policies\":[{\"name\":\"" ICH_POLICY "\",\"document\":"
+                  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                  "\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}]}}],"
+                  "\"topicRules\":[{\"name\":\"seeded\",\"payload\":{\"sql\":"
+                  "\"SELECT VALUE n FROM 'k/seed'\",\"awsIotSqlVersion\":"
+                  "\"2016-03-23\",\"actions\":[{\"republish\":{\"roleArn\":"
+                  "\"arn:aws:iam::123456789012:role/r\",\"topic\":\"k/err\"}}]}}]}",
+                  f);
+            fclose(f);
+        }
         ich_spawn(&h);
     }
     snprintf(ctl_url, sizeof(ctl_url), "http://127.0.0.1:%d", ich_port(&h, "control"));
@@ -180,7 +210,25 @@ START_TEST(cli_restart_and_no_endpoint) {
                                       "\"no AWS service endpoint configured\"}]}"),
                       "%s", out);
         free(out);
+        /* the seeded rule */
+        ich_bg(&sub, &h, argv);
+        ck_assert(ich_wait_log(&h, "client subscribed client_id=kw", 2, 5000));
+        {
+            const char *p[] = {"mosquitto_pub", "-h", "127.0.0.1", "-p", mqtt_port,
+                               "-t", "k/seed", "-m", "{\"n\":42}", NULL};
+            ck_assert_int_eq(ich_run(p, NULL, 10000, NULL), 0);
+        }
+        ck_assert_int_eq(ich_bg_wait(&sub, 15000, &out), 0);
+        ck_assert_str_eq(out, "42\n");
+        free(out);
+        ck_assert(ich_wait_log(&h, "rule created rule=seeded", 1, 5000));
     }
+    /* applied again at the next start: nothing changes */
+    ich_terminate(&h);
+    ich_spawn(&h);
+    ck_assert(ich_wait_log(&h, "seed applied file=", 2, 5000));
+    ck_assert_int_eq(ich_count_log(&h, "rule created rule=seeded"), 1);
+    ck_assert_int_eq(ich_count_log(&h, "rule replaced rule=seeded"), 0);
     ich_stop(&h);
 }
 END_TEST

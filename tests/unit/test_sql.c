@@ -9,6 +9,7 @@
  *   "!parse:<text>"    SqlParseException message
  * Expression rows run "SELECT VALUE <expr> FROM 't/#'" on a fixed payload,
  * so an Undefined value is the empty string. */
+#include "iotcored/alloc.h"
 #include "iotcored/sql.h"
 #include "iotcored/topic.h"
 #include "suites.h"
@@ -1775,6 +1776,47 @@ START_TEST(budgets) {
 }
 END_TEST
 
+/* The statement and template texts may be freed after parsing (the rules
+ * engine parses from request bodies it then deletes); the output stays
+ * valid while templates render on the same run. */
+START_TEST(texts_are_copied) {
+    static const char stmt[] = "SELECT temp, topic(2) AS d FROM 'x/+' WHERE temp > 1";
+    static const char tmpl[] = "out/${topic(2)}/${temp}";
+    static const char payload[] = "{\"temp\":3}";
+    char *a = ic_xstrdup(stmt), *b = ic_xstrdup(tmpl), *r1;
+    ic_sql_err_t e;
+    ic_sql_t *q = ic_sql_parse(a, "2016-03-23", &e);
+    ic_sql_tmpl_t *t = ic_sql_tmpl_parse(b, "2016-03-23", &e);
+    ic_sql_ctx_t c;
+    ic_sql_run_t *r;
+    const uint8_t *out;
+    size_t n;
+    char err[64];
+    ck_assert_ptr_nonnull(q);
+    ck_assert_ptr_nonnull(t);
+    memset(a, 'Z', strlen(a));
+    memset(b, 'Z', strlen(b));
+    free(a);
+    free(b);
+    memset(&c, 0, sizeof(c));
+    c.topic = "x/d1";
+    c.payload = (const uint8_t *)payload;
+    c.payload_len = strlen(payload);
+    c.payload_format = -1;
+    r = ic_sql_run(q, &c);
+    ck_assert_int_eq(ic_sql_run_result(r), IC_SQL_FIRED);
+    r1 = ic_sql_tmpl_render(t, r, err, sizeof(err));
+    ck_assert_str_eq(r1, "out/d1/3");
+    out = ic_sql_run_output(r, &n);
+    ck_assert_int_eq((int)n, 19);
+    ck_assert_int_eq(memcmp(out, "{\"temp\":3,\"d\":\"d1\"}", n), 0);
+    free(r1);
+    ic_sql_run_free(r);
+    ic_sql_tmpl_free(t);
+    ic_sql_free(q);
+}
+END_TEST
+
 Suite *ic_sql_suite(void) {
     Suite *s = suite_create("sql");
     TCase *tc = tcase_create("examples");
@@ -1799,6 +1841,7 @@ Suite *ic_sql_suite(void) {
     tc = tcase_create("errors");
     tcase_add_loop_test(tc, parse_errors, 0, (int)(sizeof(perr_rows) / sizeof(perr_rows[0])));
     tcase_add_test(tc, api);
+    tcase_add_test(tc, texts_are_copied);
     tcase_add_test(tc, limits);
     tcase_add_test(tc, budgets);
     tcase_set_timeout(tc, 60);
