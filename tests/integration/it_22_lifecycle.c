@@ -126,7 +126,18 @@ START_TEST(presence_and_subscriptions) {
     const char *e;
     const char *filters[] = {"a/b", "c/+"};
     uint8_t opts[] = {0, 1};
+    ich_proc_t msub;
+    char port[16], *out = NULL;
     start(&h);
+    snprintf(port, sizeof(port), "%d", ich_port(&h, "mqtt"));
+    {
+        /* mosquitto_sub sees the events too */
+        const char *argv[] = {"mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t",
+                              "$aws/events/presence/+/+", "-v", "-C", "2", "-W",
+                              "20", "-i", "msub", NULL};
+        ich_bg(&msub, &h, argv);
+        ck_assert(ich_wait_log(&h, "client subscribed client_id=msub", 1, 5000));
+    }
     watch(&w, &h, "watcher");
     /* connected: every field of AWS 2.2, in AWS's order */
     connect_raw(&c, &h, "mqtt", "dev-1", 60, IC_MQTT_V5);
@@ -156,6 +167,13 @@ START_TEST(presence_and_subscriptions) {
     rm_disconnect(&c, 0);
     e = next_event(&w, "$aws/events/presence/disconnected/dev-1");
     has(e, "\"eventType\":\"disconnected\"");
+    ck_assert_int_eq(ich_bg_wait(&msub, 15000, &out), 0);
+    ck_assert_msg(strstr(out, "$aws/events/presence/connected/watcher {\"clientId\":"
+                              "\"watcher\",") &&
+                      strstr(out, "$aws/events/presence/connected/dev-1 {\"clientId\":"
+                                  "\"dev-1\","),
+                  "%s", out);
+    free(out);
     has(e, "\"clientInitiatedDisconnect\":true,\"disconnectReason\":"
            "\"CLIENT_INITIATED_DISCONNECT\",\"versionNumber\":0}");
     /* reconnecting: the version goes up; dropped without DISCONNECT:
