@@ -39,6 +39,8 @@ typedef enum {
     IC_ACT_DELETE_SHADOW,/* iot:DeleteThingShadow, thing/<thing> */
     IC_ACT_LIST_SHADOWS, /* iot:ListNamedShadowsForThing, thing/<thing> */
     IC_ACT_DELETE_CONNECTION, /* iot:DeleteConnection, client/<client id> */
+    IC_ACT_GET_RETAINED, /* iot:GetRetainedMessage, topic/<topic> */
+    IC_ACT_LIST_RETAINED,/* iot:ListRetainedMessages, topic/<name> ("*") */
     IC_ACT_COUNT
 } ic_auth_action_t;
 

@@ -5,8 +5,9 @@
  * x-amzn-http-ca with a client certificate). Callers are certificates,
  * authorized by their IoT policies, or the configured SigV4 credentials
  * (signing names iotdata and iotdevicegateway), which may do everything.
- * Operations: the Device Shadow's GetThingShadow, UpdateThingShadow,
- * DeleteThingShadow and ListNamedShadowsForThing; DeleteConnection.
+ * Operations: Publish, GetRetainedMessage, ListRetainedMessages,
+ * DeleteConnection, and the Device Shadow's GetThingShadow,
+ * UpdateThingShadow, DeleteThingShadow and ListNamedShadowsForThing.
  */
 #ifndef IOTCORED_DATAPLANE_H
 #define IOTCORED_DATAPLANE_H

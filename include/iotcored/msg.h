@@ -32,6 +32,8 @@ typedef struct ic_msg_s {
     uint8_t hops;          /* times republished by a rule (loop guard) */
     uint64_t id;           /* router sequence, for per-session dedupe */
     int64_t expires_at_ms; /* wall clock; 0 = never */
+    int64_t at_ms;         /* wall clock when published (retained:
+                              lastModifiedTime) */
     const void *origin;    /* publishing session (no-local), not owned */
     char *topic;           /* NUL-terminated, inline */
     uint16_t topic_len;

@@ -64,6 +64,7 @@ typedef struct ic_proto_env_s {
     bool cert_auth_registry;  /* cert_auth registry (else: chain to tls_ca) */
     struct ic_shadow_svc_s *shadows; /* the Device Shadow service (REST) */
     struct ic_lifecycle_s *lifecycle; /* lifecycle events; NULL = none */
+    struct ic_retain_s *retain;     /* retained messages (REST reads) */
     const char *account_id;   /* borrowed from the config */
     uint64_t n_assigned;      /* assigned client IDs handed out */
     uint64_t dropped_qos0;    /* slow-consumer drops */

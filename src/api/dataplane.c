@@ -32,10 +32,17 @@
 #include "iotcored/error.h"
 #include "iotcored/log.h"
 #include "iotcored/mqtt.h"
+#include "iotcored/msg.h"
+#include "iotcored/profile.h"
+#include "iotcored/proto.h"
+#include "iotcored/retain.h"
+#include "iotcored/router.h"
+#include "iotcored/topic.h"
 #include "iotcored/registry.h"
 #include "iotcored/shadow.h"
 #include "iotcored/str.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +268,321 @@ DP_HANDLER(list_named_shadows) {
     ic_http_json(resp, o);
 }
 
+/* ---- publish and retained messages ---------------------------------------------------- */
+
+static bool b64_decode(const char *in, ic_buf_t *out) {
+    size_t n = strlen(in);
+    int d;
+    ic_buf_reset(out);
+    if (n % 4 != 0)
+        return false;
+    ic_buf_reserve(out, n / 4 * 3 + 1);
+    d = EVP_DecodeBlock(out->data, (const unsigned char *)in, (int)n);
+    if (d < 0)
+        return false;
+    while (n > 0 && in[n - 1] == '=') {
+        n--;
+        d--;
+    }
+    out->len = (size_t)d;
+    return true;
+}
+
+static char *b64_encode(const uint8_t *p, size_t n) {
+    char *out = ic_xmalloc(4 * ((n + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+    return out;
+}
+
+static void put_u16_str(ic_buf_t *b, const char *s, size_t n) {
+    uint8_t h[2] = {(uint8_t)(n >> 8), (uint8_t)n};
+    ic_buf_append(b, h, 2);
+    ic_buf_append(b, s, n);
+}
+
+/* x-amz-mqtt5-user-properties: base64 of a JSON array of one-member
+ * objects ([{"deviceName":"alpha"},...]) as encoded user properties. */
+static bool user_props(const char *hdr, ic_buf_t *out, size_t *n) {
+    ic_buf_t raw;
+    cJSON *arr, *e;
+    bool ok = false;
+    ic_buf_init(&raw);
+    *n = 0;
+    if (!b64_decode(hdr, &raw))
+        goto out;
+    arr = cJSON_ParseWithLength((const char *)raw.data, raw.len);
+    if (!cJSON_IsArray(arr)) {
+        cJSON_Delete(arr);
+        goto out;
+    }
+    ok = true;
+    cJSON_ArrayForEach(e, arr) {
+        uint8_t id = IC_PROP_USER;
+        if (!cJSON_IsObject(e) || e->child == NULL || e->child->next != NULL ||
+            !cJSON_IsString(e->child) || strlen(e->child->string) > 65535 ||
+            strlen(e->child->valuestring) > 65535) {
+            ok = false;
+            break;
+        }
+        ic_buf_append(out, &id, 1);
+        put_u16_str(out, e->child->string, strlen(e->child->string));
+        put_u16_str(out, e->child->valuestring, strlen(e->child->valuestring));
+        (*n)++;
+    }
+    cJSON_Delete(arr);
+out:
+    ic_buf_free(&raw);
+    return ok;
+}
+
+static const char *hdr_of(const ic_http_call_t *call, const char *name) {
+    const ic_http_header_t *h = ic_http_header(call->req, name);
+    return h ? h->value : NULL;
+}
+
+DP_HANDLER(publish) {
+    dp_t *d = data;
+    const char *topic = ic_http_label(call, "topic"), *why = NULL, *h;
+    char ct[256] = "", rt[512] = "";
+    long qos = 0, expiry = -1;
+    bool retain = false;
+    int64_t now = ic_clock_wall_ms();
+    ic_buf_t corr, user;
+    ic_props_t props;
+    ic_msg_t *m;
+    cJSON *o;
+    char tid[37];
+    size_t n_user = 0;
+    if (!ic__ctl_q_int(call, resp, "qos", 0, 1, &qos) ||
+        !ic__ctl_q_bool(call, resp, "retain", &retain) ||
+        !ic__ctl_q_int(call, resp, "messageExpiry", 0, 0xffffffffL, &expiry))
+        return;
+    if (ic_topic_check_name(topic, strlen(topic), &d->env->p->topic, &why) != 0) {
+        ic_http_fail(resp, IC_HTTP_E_INVALID_REQUEST, "Invalid topic: %s", why);
+        return;
+    }
+    if (retain && topic[0] == '$') {
+        /* AWS 5.6: reserved topics cannot be retained */
+        ic_http_fail(resp, IC_HTTP_E_INVALID_REQUEST,
+                     "Retained messages are not allowed on reserved topics");
+        return;
+    }
+    if (!allowed(d, call, IC_ACT_PUBLISH, topic, resp) ||
+        (retain && !allowed(d, call, IC_ACT_RETAIN, topic, resp)))
+        return;
+    memset(&props, 0, sizeof(props));
+    ic_buf_init(&corr);
+    ic_buf_init(&user);
+    if (ic__ctl_q_str(call, "contentType", ct, sizeof(ct)) && ct[0]) {
+        props.present |= IC_PROP_BIT(IC_PROP_CONTENT_TYPE);
+        props.content_type.p = (const uint8_t *)ct;
+        props.content_type.len = strlen(ct);
+    }
+    if (ic__ctl_q_str(call, "responseTopic", rt, sizeof(rt)) && rt[0]) {
+        if (strpbrk(rt, "+#")) {
+            ic_http_fail(resp, IC_HTTP_E_INVALID_REQUEST,
+                         "responseTopic must not contain wildcards");
+            goto out;
+        }
+        props.present |= IC_PROP_BIT(IC_PROP_RESPONSE_TOPIC);
+        props.response_topic.p = (const uint8_t *)rt;
+        props.response_topic.len = strlen(rt);
+    }
+    if (expiry >= 0) {
+        props.present |= IC_PROP_BIT(IC_PROP_MESSAGE_EXPIRY);
+        props.message_expiry = (uint32_t)expiry;
+    }
+    if ((h = hdr_of(call, "x-amz-mqtt5-payload-format-indicator")) != NULL) {
+        if (strcmp(h, "UTF8_DATA") == 0)
+            props.payload_format = 1;
+        else if (strcmp(h, "UNSPECIFIED_BYTES") != 0) {
+            ic_http_fail(resp, IC_HTTP_E_INVALID_REQUEST,
+                         "x-amz-mqtt5-payload-format-indicator must be "
+                         "UNSPECIFIED_BYTES or UTF8_DATA");
+            goto out;
+        }
+        props.present |= IC_PROP_BIT(IC_PROP_PAYLOAD_FORMAT);
+    }
+    if ((h = hdr_of(call, "x-amz-mqtt5-correlation-data")) != NULL) {
+        if (!b64_decode(h, &corr)) {
+            ic_http_fail(resp, IC_HTTP_E_INVALID_REQUEST,
+                         "x-amz-mqtt5-correlation-data is not valid base64");
+            goto out;
+        }
+        props.present |= IC_PROP_BIT(IC_PROP_CORRELATION_DATA);
+        props.correlation_data.p = corr.data;
+        props.correlation_data.len = corr.len;
+    }
+    if ((h = hdr_of(call, "x-amz-mqtt5-user-properties")) != NULL) {
+        if (!user_props(h, &user, &n_user)) {
+            ic_http_fail(resp, IC_HTTP_E_INVALID_REQUEST,
+                         "x-amz-mqtt5-user-properties must be base64 of a JSON "
+                         "array of single-pair objects");
+            goto out;
+        }
+        if (n_user) {
+            props.present |= IC_PROP_BIT(IC_PROP_USER);
+            props.n_user = n_user;
+            props.user_raw.p = user.data;
+            props.user_raw.len = user.len;
+        }
+    }
+    if (retain && call->req->body_len > 0 &&
+        !ic_router_can_retain(d->env->router, topic, strlen(topic))) {
+        ic_http_fail(resp, IC_HTTP_E_THROTTLING,
+                     "The retained message limit (max_retained_messages) is "
+                     "reached");
+        goto out;
+    }
+    m = ic_msg_new(topic, strlen(topic), call->req->body, call->req->body_len,
+                   (uint8_t)qos, retain, props.present ? &props : NULL, now);
+    ic_router_publish(d->env->router, m, now);
+    ic_msg_unref(m);
+    ic_log_debug("http publish", "topic=%s qos=%ld retain=%d bytes=%zu by=%s", topic,
+                 qos, retain, call->req->body_len, call->principal);
+    ic_str_uuid(tid);
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "message", "OK");
+    cJSON_AddStringToObject(o, "traceId", tid);
+    ic_http_json(resp, o);
+out:
+    ic_buf_free(&corr);
+    ic_buf_free(&user);
+}
+
+/* The user properties of a message's forwarded property block, as AWS's
+ * JSON array of one-member objects (owned), or NULL when it has none. */
+static char *user_props_json(const ic_msg_t *m) {
+    const uint8_t *p = m->props, *end = p + m->props_len;
+    cJSON *arr = NULL;
+    char *s;
+    while (p < end) {
+        uint8_t id = *p++;
+        size_t l1, l2;
+        if (id == 0x01) {
+            p += 1;
+        } else if (id == 0x02) {
+            p += 4;
+        } else if (id == 0x03 || id == 0x08 || id == 0x09) {
+            if (end - p < 2)
+                break;
+            p += 2 + (size_t)(p[0] << 8 | p[1]);
+        } else if (id == 0x26) {
+            cJSON *o;
+            char *k, *v;
+            if (end - p < 2)
+                break;
+            l1 = (size_t)(p[0] << 8 | p[1]);
+            if ((size_t)(end - p) < 4 + l1)
+                break;
+            l2 = (size_t)(p[2 + l1] << 8 | p[3 + l1]);
+            if ((size_t)(end - p) < 4 + l1 + l2)
+                break;
+            k = ic_xstrndup((const char *)p + 2, l1);
+            v = ic_xstrndup((const char *)p + 4 + l1, l2);
+            if (arr == NULL)
+                arr = cJSON_CreateArray();
+            o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, k, v);
+            cJSON_AddItemToArray(arr, o);
+            free(k);
+            free(v);
+            p += 4 + l1 + l2;
+        } else {
+            break;
+        }
+    }
+    if (arr == NULL)
+        return NULL;
+    s = cJSON_PrintUnformatted(arr);
+    cJSON_Delete(arr);
+    return s;
+}
+
+DP_HANDLER(get_retained) {
+    dp_t *d = data;
+    const char *topic = ic_http_label(call, "topic");
+    ic_msg_t *m;
+    cJSON *o;
+    char *b64, *up;
+    if (!allowed(d, call, IC_ACT_GET_RETAINED, topic, resp))
+        return;
+    m = ic_retain_get(d->env->retain, topic, strlen(topic), ic_clock_wall_ms());
+    if (m == NULL) {
+        ic_http_fail(resp, IC_HTTP_E_NOT_FOUND,
+                     "No retained message exists for topic: %.300s", topic);
+        return;
+    }
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "topic", m->topic);
+    b64 = b64_encode(m->payload, m->payload_len);
+    cJSON_AddStringToObject(o, "payload", b64);
+    free(b64);
+    cJSON_AddNumberToObject(o, "qos", m->qos);
+    cJSON_AddNumberToObject(o, "lastModifiedTime", (double)m->at_ms);
+    up = user_props_json(m);
+    if (up) {
+        b64 = b64_encode((const uint8_t *)up, strlen(up));
+        cJSON_AddStringToObject(o, "userProperties", b64);
+        free(b64);
+        cJSON_free(up);
+    }
+    ic_http_json(resp, o);
+}
+
+typedef struct collect_s {
+    ic_msg_t **v;
+    size_t n, cap;
+    const char *after;
+} collect_t;
+
+static void on_retained(ic_msg_t *m, void *data) {
+    collect_t *c = data;
+    if (c->after[0] && strcmp(m->topic, c->after) <= 0)
+        return;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->v = ic_xrealloc(c->v, c->cap * sizeof(*c->v));
+    }
+    c->v[c->n++] = m;
+}
+
+static int cmp_topic(const void *a, const void *b) {
+    return strcmp((*(ic_msg_t *const *)a)->topic, (*(ic_msg_t *const *)b)->topic);
+}
+
+DP_HANDLER(list_retained) {
+    dp_t *d = data;
+    char after[1100];
+    long max = 200;
+    collect_t c;
+    cJSON *o, *arr;
+    size_t i;
+    if (!ic__ctl_q_int(call, resp, "maxResults", 1, 200, &max) ||
+        !ic__ctl_q_token(call, resp, "nextToken", after, sizeof(after)) ||
+        !allowed(d, call, IC_ACT_LIST_RETAINED, "*", resp))
+        return;
+    memset(&c, 0, sizeof(c));
+    c.after = after;
+    ic_retain_foreach(d->env->retain, ic_clock_wall_ms(), on_retained, &c);
+    if (c.n > 1)
+        qsort(c.v, c.n, sizeof(*c.v), cmp_topic);
+    o = cJSON_CreateObject();
+    arr = cJSON_AddArrayToObject(o, "retainedTopics");
+    for (i = 0; i < c.n && i < (size_t)max; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "topic", c.v[i]->topic);
+        cJSON_AddNumberToObject(e, "payloadSize", c.v[i]->payload_len);
+        cJSON_AddNumberToObject(e, "qos", c.v[i]->qos);
+        cJSON_AddNumberToObject(e, "lastModifiedTime", (double)c.v[i]->at_ms);
+        cJSON_AddItemToArray(arr, e);
+    }
+    if (c.n > (size_t)max)
+        ic__ctl_add_token(o, "nextToken", c.v[max - 1]->topic);
+    free(c.v);
+    ic_http_json(resp, o);
+}
+
 /* ---- connections ------------------------------------------------------------------ */
 
 DP_HANDLER(delete_connection) {
@@ -287,6 +609,9 @@ DP_HANDLER(delete_connection) {
 }
 
 static const ic_http_route_t routes[] = {
+    {"Publish", "POST", "/topics/{topic+}", publish},
+    {"GetRetainedMessage", "GET", "/retainedMessage/{topic+}", get_retained},
+    {"ListRetainedMessages", "GET", "/retainedMessage", list_retained},
     {"DeleteConnection", "DELETE", "/connections/{clientId}", delete_connection},
     {"GetThingShadow", "GET", "/things/{thingName}/shadow", get_shadow},
     {"UpdateThingShadow", "POST", "/things/{thingName}/shadow", update_shadow},

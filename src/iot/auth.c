@@ -42,10 +42,10 @@ static const char *const action_names[IC_ACT_COUNT] = {
     "iot:Connect", "iot:Publish", "iot:RetainPublish", "iot:Subscribe",
     "iot:Receive", "iot:GetThingShadow", "iot:UpdateThingShadow",
     "iot:DeleteThingShadow", "iot:ListNamedShadowsForThing",
-    "iot:DeleteConnection"};
+    "iot:DeleteConnection", "iot:GetRetainedMessage", "iot:ListRetainedMessages"};
 static const char *const action_kinds[IC_ACT_COUNT] = {
     "client", "topic", "topic", "topicfilter", "topic", "thing", "thing", "thing",
-    "thing", "client"};
+    "thing", "client", "topic", "topic"};
 
 struct ic_auth_s {
     ic_registry_t *reg;

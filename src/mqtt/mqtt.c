@@ -114,6 +114,7 @@ int ic_mqtt_start(ic_mqtt_t *m, char *err, size_t errlen) {
                               m->b->cfg->persistence_sync == IC_SYNC_FULL);
     ic_router_set_service(m->router, ic_shadow_svc_handle, m->shadows);
     m->env.shadows = m->shadows;
+    m->env.retain = m->retain;
     m->lifecycle = ic_lifecycle_new(m->router);
     m->env.lifecycle = m->lifecycle;
     m->auth = ic_auth_new(m->registry, m->things, m->policies, m->b->cfg->region,

@@ -102,6 +102,7 @@ ic_msg_t *ic_msg_new(const char *topic, size_t topic_len, const void *payload,
     }
     m = ic_msg_new_raw(topic, topic_len, payload, payload_len, qos, retain,
                        blob.data, blob.len, expires);
+    m->at_ms = now_ms;
     ic_buf_free(&blob);
     return m;
 }

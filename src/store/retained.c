@@ -41,10 +41,11 @@ static int on_row(const ic_db_row_t *row, void *data) {
     size_t plen, prlen;
     const void *payload = ic_db_row_blob(row, 1, &plen);
     const void *props = ic_db_row_blob(row, 3, &prlen);
-    l->cb(ic_msg_new_raw(topic, strlen(topic), payload, plen,
-                         (uint8_t)ic_db_row_int(row, 2), true, props, prlen,
-                         ic_db_row_int(row, 4)),
-          l->data);
+    ic_msg_t *m = ic_msg_new_raw(topic, strlen(topic), payload, plen,
+                                 (uint8_t)ic_db_row_int(row, 2), true, props, prlen,
+                                 ic_db_row_int(row, 4));
+    m->at_ms = ic_db_row_int(row, 5);
+    l->cb(m, l->data);
     return 0;
 }
 
@@ -52,7 +53,7 @@ int ic_retained_load(ic_db_t *db, void (*cb)(ic_msg_t *m, void *data),
                      void *data) {
     load_t l = {cb, data};
     return ic_db_query(db,
-                       "SELECT topic, payload, qos, props, expires_at_ms "
-                       "FROM retained",
+                       "SELECT topic, payload, qos, props, expires_at_ms, "
+                       "updated_ms FROM retained",
                        NULL, 0, on_row, &l);
 }

@@ -27,7 +27,10 @@ static const char policy_doc[] =
     "{\"Effect\":\"Allow\",\"Action\":\"iot:Subscribe\",\"Resource\":\"" ARN
     "topicfilter/$aws/things/${iot:Connection.Thing.ThingName}/shadow/*\"},"
     "{\"Effect\":\"Allow\",\"Action\":[\"iot:GetThingShadow\",\"iot:UpdateThingShadow\","
-    "\"iot:ListNamedShadowsForThing\"],\"Resource\":\"" ARN "thing/dev1\"}]}";
+    "\"iot:ListNamedShadowsForThing\"],\"Resource\":\"" ARN "thing/dev1\"},"
+    /* HTTPS has no client ID, so no thing variables: a literal name */
+    "{\"Effect\":\"Allow\",\"Action\":\"iot:Publish\",\"Resource\":\"" ARN
+    "topic/$aws/things/dev1/shadow/update\"}]}";
 
 static char dir[256], ca[300], cert[300], key[300], sigv4_url[64], mtls_url[64],
     mqtt_port[16];
@@ -221,6 +224,36 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
     out = sh_out(cmd, 0);
     ck_assert_msg(strstr(out, "HTTP/1.1 200 OK") &&
                       strstr(out, "\"reported\":{\"t\":21.5}"),
+                  "%s", out);
+    free(out);
+    /* HTTP Publish into the shadow's request topic, by the AWS CLI (SigV4)
+     * and by curl with the device certificate (its policy allows it): the
+     * shadow service answers both on MQTT */
+    {
+        const char *argv[] = {"mosquitto_sub", "-h", "localhost", "-p", mqtt_port,
+                              "--cafile", ca, "--cert", cert, "--key", key, "-i",
+                              "dev1", "-q", "1", "-t",
+                              "$aws/things/dev1/shadow/update/accepted", "-C", "2",
+                              "-W", "30", NULL};
+        ich_bg(&sub, &h, argv);
+    }
+    ck_assert(ich_wait_log(&h, "client subscribed client_id=dev1", 2, 10000));
+    snprintf(cmd, sizeof(cmd),
+             "%s --endpoint-url %s --ca-bundle %s iot-data publish --topic "
+             "'$aws/things/dev1/shadow/update' --qos 1 --cli-binary-format "
+             "raw-in-base64-out --payload '{\"state\":{\"reported\":{\"via\":"
+             "\"cli\"}}}' && curl -s -w ' %%{http_code}' --cacert %s --cert %s "
+             "--key %s '%s/topics/$aws/things/dev1/shadow/update?qos=1' -d "
+             "'{\"state\":{\"reported\":{\"via\":\"curl\"}}}'",
+             aws, sigv4_url, ca, ca, cert, key, mtls_url);
+    out = sh_out(cmd, 0);
+    ck_assert_msg(strstr(out, "{\"message\":\"OK\",\"traceId\":\"") &&
+                      strstr(out, "} 200"),
+                  "%s", out);
+    free(out);
+    ck_assert_int_eq(ich_bg_wait(&sub, 20000, &out), 0);
+    ck_assert_msg(strstr(out, "{\"state\":{\"reported\":{\"via\":\"cli\"}}") &&
+                      strstr(out, "{\"state\":{\"reported\":{\"via\":\"curl\"}}"),
                   "%s", out);
     free(out);
     ich_stop(&h);
