@@ -15,6 +15,8 @@ CC ?= cc
 BUILD ?= build
 PREFIX ?= /usr/local
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,$(PREFIX)/lib/sysusers.d)
 DESTDIR ?=
 WERROR ?= 1
 SANITIZER ?=
@@ -62,7 +64,7 @@ LIB_SRCS = \
 	src/store/db.c src/store/migrate.c src/store/meta.c \
 	src/store/sessions.c src/store/retained.c src/store/certs.c \
 	src/store/thingdb.c src/iot/registry.c src/iot/things.c \
-	src/net/http_parse.c src/iot/sigv4.c \
+	src/net/http_parse.c src/net/ws_frame.c src/iot/sigv4.c \
 	src/store/policydb.c src/iot/policies.c src/iot/policy.c src/iot/shadow_doc.c \
 	src/iot/shadow.c src/store/shadows.c src/iot/lifecycle.c \
 	src/iot/auth.c src/rules/sql.c src/rules/sql_time.c src/rules/aws_call.c src/rules/engine.c \
@@ -93,7 +95,7 @@ UNIT_SRCS = tests/unit/runner.c tests/unit/test_buf.c tests/unit/test_error.c \
 	tests/unit/test_http_parse.c tests/unit/test_sigv4.c \
 	tests/unit/test_policies.c tests/unit/test_policy.c \
 	tests/unit/test_shadow_doc.c tests/unit/test_sql.c \
-	tests/unit/test_aws_call.c tests/unit/test_http_client.c
+	tests/unit/test_aws_call.c tests/unit/test_http_client.c tests/unit/test_ws_frame.c
 UNIT_OBJS = $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT = $(BUILD)/tests/unit_runner
 
@@ -221,6 +223,11 @@ install: $(DAEMON) $(IOTCTL)
 	install -m 0644 man/iotcored.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/iotcored.conf.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/iotcored/iotcored.conf || \
 	  install -m 0644 conf/iotcored.conf $(DESTDIR)$(SYSCONFDIR)/iotcored/iotcored.conf
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  conf/iotcored.service > $(DESTDIR)$(SYSTEMDUNITDIR)/iotcored.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/iotcored.service
+	install -m 0644 conf/iotcored.sysusers $(DESTDIR)$(SYSUSERSDIR)/iotcored.conf
 
 clean:
 	rm -rf build

@@ -148,6 +148,7 @@ typedef struct ic_config_s {
     int64_t http_max_body_size;   /* bytes of an HTTP request body */
     int64_t http_max_header_size; /* bytes of request line + headers */
     int64_t http_idle_timeout;    /* ms a keep-alive connection may idle */
+    int64_t websocket_max_lifetime; /* ms; 0 = none */
 
     ic_listener_conf_t *listeners; /* owned array */
     size_t n_listeners;

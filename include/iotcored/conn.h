@@ -42,4 +42,9 @@ void ic_conns_set_http(ic_conns_t *cs, int protocol,
 void ic_conns_set_http_limits(ic_conns_t *cs, const ic_http_limits_t *lim,
                               uint64_t idle_ms);
 
+/* MQTT over WebSocket: the largest frame payload accepted (1009 beyond)
+ * and the connection lifetime (ms, 0 = none; AWS: 24 h). */
+void ic_conns_set_websocket(ic_conns_t *cs, uint64_t max_payload,
+                            int64_t lifetime_ms);
+
 #endif

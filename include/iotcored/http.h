@@ -124,10 +124,22 @@ typedef struct ic_http_service_s {
     void *data;                    /* passed to authorize, handlers, after */
 } ic_http_service_t;
 
+/* What a handler that accepted a protocol upgrade (the 101 response it
+ * filled) tells the transport about the caller. */
+typedef struct ic_http_upgrade_s {
+    char principal[160];      /* the authenticated caller (access key ID) */
+    bool is_admin;            /* configured credentials: every action */
+} ic_http_upgrade_t;
+
 /* Output of a connection, implemented by net/conn.c. */
 typedef struct ic_http_io_s {
     void (*send)(void *io, const uint8_t *p, size_t n);
     void (*close)(void *io);  /* after what was sent is flushed */
+    /* After a 101 response has been sent: the connection now speaks the
+     * upgraded protocol; rest are the bytes read after the request (may be
+     * 0), borrowed for the call. The ic_http_t parses nothing more. */
+    void (*upgrade)(void *io, const ic_http_upgrade_t *u, const uint8_t *rest,
+                    size_t n);
 } ic_http_io_t;
 
 /* svc, io, peer and lim are borrowed for the life of the ic_http_t (peer
@@ -151,6 +163,10 @@ int ic_http_feed(ic_http_t *h, const uint8_t *p, size_t n);
  * request. The service's `after` hook is not called for deferred
  * requests. */
 ic_http_defer_t *ic_http_defer(const ic_http_call_t *call, ic_http_resp_t *resp);
+/* Accept the request's upgrade: the handler has set resp->status 101 and
+ * the headers; once it is sent the transport switches (io->upgrade). u is
+ * copied. */
+void ic_http_accept_upgrade(const ic_http_call_t *call, const ic_http_upgrade_t *u);
 ic_http_resp_t *ic_http_defer_resp(ic_http_defer_t *d);
 void ic_http_finish(ic_http_defer_t *d);
 

@@ -89,6 +89,19 @@ const char *ic_proto_peer(const ic_proto_t *pr);
  * NULL if none), whether it chains to tls_ca, the SNI. */
 const uint8_t *ic_proto_peer_cert(const ic_proto_t *pr, size_t *len,
                                   bool *is_trusted, const char **sni);
+/* The connection switched to MQTT over WebSocket (after the HTTP upgrade):
+ * a CONNECT is due from now; principal (copied; the SigV4 access key) is
+ * what lifecycle events and rules see; is_admin: every action allowed (the
+ * configured credentials); deadline_ms (wall, 0 = none): the connection is
+ * closed then with WEBSOCKET_TTL_EXPIRATION. */
+void ic_proto_set_websocket(ic_proto_t *pr, const char *principal, bool is_admin,
+                            int64_t deadline_ms);
+/* The peer ended the transport cleanly (a WebSocket Close frame): a client
+ * DISCONNECT for lifecycle purposes (CLIENT_INITIATED_DISCONNECT, no
+ * will). */
+void ic_proto_peer_closed(ic_proto_t *pr);
+/* The transport broke the protocol (a bad WebSocket frame): CLIENT_ERROR. */
+void ic_proto_transport_error(ic_proto_t *pr);
 /* The certificate ID the connection authenticated with, "" if none. */
 const char *ic_proto_principal(const ic_proto_t *pr);
 /* The listener's policy (listener_policy), "" if none; borrowed. */

@@ -38,6 +38,7 @@
 #include "iotcored/retain.h"
 #include "iotcored/router.h"
 #include "iotcored/topic.h"
+#include "iotcored/ws_frame.h"
 #include "iotcored/registry.h"
 #include "iotcored/shadow.h"
 #include "iotcored/str.h"
@@ -583,6 +584,53 @@ DP_HANDLER(list_retained) {
     ic_http_json(resp, o);
 }
 
+/* ---- MQTT over WebSocket ---------------------------------------------------------- */
+
+/* GET /mqtt with Upgrade: websocket (aws-iot-auth.md 6.1-6.2): the caller
+ * signed the URL (SigV4, service iotdevicegateway or iotdata; checked by
+ * authorize before routing); the subprotocol must be mqtt. A client
+ * certificate caller is refused: AWS takes only SigV4 and custom
+ * authorizers on WebSocket. */
+DP_HANDLER(ws_connect) {
+    dp_t *d = data;
+    ic_ws_handshake_t hs;
+    ic_http_upgrade_t u;
+    if (!call->req->is_upgrade) {
+        ic_http_fail(resp, IC_HTTP_E_INVALID_REQUEST,
+                     "MQTT over WebSocket: the request must upgrade to websocket");
+        return;
+    }
+    if (d->cert_id[0]) {
+        ic_log_info("websocket refused", "peer=%s reason=\"a client certificate is "
+                    "not a WebSocket credential (SigV4 or a custom authorizer)\"",
+                    call->peer);
+        forbidden(resp);
+        return;
+    }
+    if (ic_ws_handshake_check(call->req, &hs) != 0 ||
+        hs.subproto == IC_WS_SUBPROTO_NONE) {
+        const char *why = hs.status == 101 || hs.why[0] == '\0'
+                              ? "Sec-WebSocket-Protocol must offer mqtt"
+                              : hs.why;
+        ic_log_info("websocket refused", "peer=%s reason=\"%s\"", call->peer, why);
+        ic_http_fail(resp, IC_HTTP_E_INVALID_REQUEST, "%s", why);
+        if (hs.status == 426) {
+            resp->status = 426;
+            ic_http_header_add(resp, "Sec-WebSocket-Version", IC_WS_VERSION);
+        }
+        return;
+    }
+    resp->status = 101;
+    ic_http_header_add(resp, "Upgrade", "websocket");
+    ic_http_header_add(resp, "Connection", "Upgrade");
+    ic_http_header_add(resp, "Sec-WebSocket-Accept", hs.accept);
+    ic_http_header_add(resp, "Sec-WebSocket-Protocol", hs.protocol);
+    memset(&u, 0, sizeof(u));
+    ic_strlcpy(u.principal, call->principal, sizeof(u.principal));
+    u.is_admin = true; /* the configured credentials may do everything */
+    ic_http_accept_upgrade(call, &u);
+}
+
 /* ---- connections ------------------------------------------------------------------ */
 
 DP_HANDLER(delete_connection) {
@@ -609,6 +657,8 @@ DP_HANDLER(delete_connection) {
 }
 
 static const ic_http_route_t routes[] = {
+    /* iotcored's own: not an operation of the iot-data model */
+    {"iotcored:MqttOverWebSocket", "GET", "/mqtt", ws_connect},
     {"Publish", "POST", "/topics/{topic+}", publish},
     {"GetRetainedMessage", "GET", "/retainedMessage/{topic+}", get_retained},
     {"ListRetainedMessages", "GET", "/retainedMessage", list_retained},

@@ -202,6 +202,10 @@ static const ic_directive_t directives[] = {
     {"http_max_header_size", G(http_max_header_size), IC_CFG_SIZE, 1024,
      1048576, "16K", true, NULL, NULL,
      "largest HTTP request line plus headers accepted (431 beyond)"},
+    {"websocket_max_lifetime", G(websocket_max_lifetime), IC_CFG_DURATION, 0,
+     31536000000LL, "24h", false, NULL, NULL,
+     "MQTT over WebSocket connections are closed after this long "
+     "(WEBSOCKET_TTL_EXPIRATION; 0 = never; AWS: 24 h)"},
     {"http_idle_timeout", G(http_idle_timeout), IC_CFG_DURATION, 1000,
      86400000, "60s", true, NULL, NULL,
      "an HTTP connection idle this long is closed"},

@@ -345,12 +345,22 @@ static void http_limits(ic_conns_t *cs, const ic_config_t *cfg) {
     ic_conns_set_http_limits(cs, &lim, (uint64_t)cfg->http_idle_timeout);
 }
 
+/* MQTT over WebSocket: a frame may hold up to two packets of the largest
+ * size accepted (clients pack several into one frame; the MQTT parser
+ * still bounds each packet), and connections live websocket_max_lifetime. */
+static void ws_limits(ic_broker_t *b, const ic_config_t *cfg) {
+    ic_conns_set_websocket(b->conns,
+                           2 * (uint64_t)ic_mqtt_env(b->mqtt)->p->max_packet + 16,
+                           cfg->websocket_max_lifetime);
+}
+
 static int conns_start(ic_broker_t *b, char *err, size_t errlen) {
     (void)err;
     (void)errlen;
     b->conns = ic_conns_new(b->loop, ic_mqtt_env(b->mqtt),
                             (size_t)b->cfg->max_connections);
     http_limits(b->conns, b->cfg);
+    ws_limits(b, b->cfg);
     return 0;
 }
 

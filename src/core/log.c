@@ -5,6 +5,10 @@
  * allocates on the logging path and never blocks on anything but that write.
  * The sink may be swapped (SIGHUP) only from the loop thread; the store writer
  * thread only logs, so an atomic fd swap is sufficient.
+ *
+ * Under systemd (stderr is the journal: $JOURNAL_STREAM names its device
+ * and inode, systemd.exec(5)) a stderr line starts with its sd-daemon(3)
+ * priority ("<6>") and carries no timestamp: the journal keeps both.
  */
 #include "iotcored/log.h"
 
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +29,23 @@
 static atomic_int log_fd = STDERR_FILENO;
 static atomic_int log_level = IC_LOG_INFO;
 static char *log_path; /* NULL when logging to stderr */
+static int journal = -1; /* stderr is the journal: -1 unknown, 0, 1 */
+
+/* $JOURNAL_STREAM is "DEV:INODE" of the journal's stream; it is inherited
+ * by children whose stderr was redirected, so compare with fd 2. */
+static bool stderr_is_journal(void) {
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+        fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
+}
+
+/* sd-daemon(3) priorities: debug 7, info 6, notice 5, warning 4, error 3. */
+static const char *const journal_prio[] = {"<7>", "<6>", "<5>", "<4>", "<3>"};
 
 static const char *const level_names[] = {"debug", "info", "notice", "warning",
                                           "error"};
@@ -103,13 +125,21 @@ void ic_log(ic_log_level_t level, const char *event, const char *fmt, ...) {
 
     if (!ic_log_is_enabled(level))
         return;
-    gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    n = snprintf(line, sizeof(line),
-                 "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000),
-                 ic_log_level_name(level), event);
+    if (journal < 0)
+        journal = stderr_is_journal() ? 1 : 0;
+    if (journal == 1 && atomic_load(&log_fd) == STDERR_FILENO &&
+        (int)level >= 0 && level <= IC_LOG_ERROR) {
+        n = snprintf(line, sizeof(line), "%s%s %s", journal_prio[level],
+                     ic_log_level_name(level), event);
+    } else {
+        gettimeofday(&tv, NULL);
+        gmtime_r(&tv.tv_sec, &tm);
+        n = snprintf(line, sizeof(line),
+                     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000),
+                     ic_log_level_name(level), event);
+    }
     len = n < 0 ? 0 : (size_t)n;
     if (fmt != NULL && fmt[0] != '\0' && len + 2 < sizeof(line)) {
         line[len++] = ' ';

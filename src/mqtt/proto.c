@@ -111,6 +111,9 @@ struct ic_proto_s {
     const char *anon_policy;   /* listener's, borrowed from the config */
     bool asked_persistent;     /* CONNECT attributes, for re-checks */
     bool asked_will;
+    bool is_admin;             /* SigV4 by configured credentials: every
+                                  action allowed (no policy context) */
+    int64_t ws_deadline_ms;    /* WebSocket lifetime end (wall), 0 = none */
     bool lc_online;            /* a `connected` event was published */
     int64_t lc_version;        /* its versionNumber (AWS 2.4) */
 };
@@ -572,7 +575,7 @@ static int authorize_connect(ic_proto_t *pr, const ic_connect_t *c,
     ic_proto_env_t *env = pr->env;
     ic_auth_connect_t cx;
     char cid[256];
-    if (env->auth == NULL)
+    if (env->auth == NULL || pr->is_admin)
         return 0;
     snprintf(cid, sizeof(cid), "%.*s", (int)id_len, id);
     memset(&cx, 0, sizeof(cx));
@@ -1359,6 +1362,10 @@ void ic_proto_sweep(ic_proto_env_t *env, uint64_t now_mono_ms,
             now_mono_ms - pr->opened_ms > CONNECT_TIMEOUT_MS) {
             ic_log_info("connect timeout", "peer=%s", pr->peer);
             begin_close(pr, "CLIENT_ERROR");
+        } else if (pr->ws_deadline_ms && now_wall_ms >= pr->ws_deadline_ms &&
+                   pr->state != ST_CLOSING) {
+            /* AWS 2.3: a WebSocket connection older than its TTL */
+            disconnect(pr, RC_ADMINISTRATIVE_ACTION, "WEBSOCKET_TTL_EXPIRATION");
         } else if (pr->state == ST_ACTIVE &&
                    now_mono_ms - pr->last_rx_ms >
                        (uint64_t)pr->keepalive_s * 1500) {
@@ -1402,6 +1409,30 @@ void ic_proto_shutdown_all(ic_proto_env_t *env) {
 
 void ic_proto_set_not_mqtt(ic_proto_t *pr) {
     pr->is_not_mqtt = true;
+}
+
+void ic_proto_set_websocket(ic_proto_t *pr, const char *principal, bool is_admin,
+                            int64_t deadline_ms) {
+    pr->is_not_mqtt = false;
+    pr->opened_ms = uv_now(pr->env->loop); /* CONNECT is due from now */
+    pr->needs_cert = false;
+    pr->is_admin = is_admin;
+    pr->ws_deadline_ms = deadline_ms;
+    free(pr->principal);
+    pr->principal = principal && principal[0] ? ic_xstrdup(principal) : NULL;
+}
+
+void ic_proto_transport_error(ic_proto_t *pr) {
+    if (pr->state != ST_CLOSING)
+        begin_close(pr, "CLIENT_ERROR");
+}
+
+void ic_proto_peer_closed(ic_proto_t *pr) {
+    /* a WebSocket Close is the client's DISCONNECT (AWS 2.3): no will */
+    if (pr->state == ST_CLOSING)
+        return;
+    pr->send_will = false;
+    begin_close(pr, "CLIENT_INITIATED_DISCONNECT");
 }
 
 void ic_proto_recheck(ic_proto_env_t *env) {

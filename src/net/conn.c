@@ -23,10 +23,12 @@
 #include "iotcored/conn.h"
 
 #include "iotcored/alloc.h"
+#include "iotcored/clock.h"
 #include "iotcored/error.h"
 #include "iotcored/http.h"
 #include "iotcored/log.h"
 #include "iotcored/tls.h"
+#include "iotcored/ws_frame.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,8 @@ typedef struct ent_s {
     const ic_frame_t *f;    /* m's shared frame */
     uint32_t off;           /* into the ctl buffer of its write */
     uint32_t len;           /* control: bytes; publish: frame bytes */
+    bool is_raw;            /* WebSocket: a whole frame of its own (pong,
+                               close), not MQTT bytes to wrap */
 } ent_t;
 
 typedef struct conn_s {
@@ -64,6 +68,8 @@ typedef struct conn_s {
     int protocol;                 /* ic_listener_protocol_t of the listener */
     ic_buf_t tls_out;             /* ciphertext waiting to be written */
     ic_buf_t tls_wbuf;            /* ciphertext being written */
+    ic_ws_reader_t *ws;           /* MQTT over WebSocket: the frame reader */
+    ic_buf_t ws_hdr;              /* data frame headers of the write */
     bool is_peer_known;           /* identity handed to proto */
     bool is_alpn;                 /* listener dispatches by ALPN */
     bool is_http;                 /* HTTPS chosen: not MQTT */
@@ -90,6 +96,8 @@ struct ic_conns_s {
     const ic_http_service_t *http_svc[4]; /* by ic_listener_protocol_t */
     ic_http_limits_t http_lim;
     uint64_t http_idle_ms;
+    uint64_t ws_max_payload;      /* largest WebSocket frame accepted */
+    int64_t ws_lifetime_ms;       /* WebSocket connection TTL, 0 = none */
     ic_done_cb stop_cb;
     void *stop_data;
 };
@@ -145,6 +153,12 @@ void ic_conns_set_http_limits(ic_conns_t *cs, const ic_http_limits_t *lim,
     cs->http_idle_ms = idle_ms;
 }
 
+void ic_conns_set_websocket(ic_conns_t *cs, uint64_t max_payload,
+                            int64_t lifetime_ms) {
+    cs->ws_max_payload = max_payload;
+    cs->ws_lifetime_ms = lifetime_ms;
+}
+
 size_t ic_conns_count(const ic_conns_t *cs) {
     return cs->n;
 }
@@ -186,8 +200,7 @@ static bool over_limit(conn_t *c, size_t more) {
     return true;
 }
 
-static void io_send(void *io, const uint8_t *p, size_t n) {
-    conn_t *c = io;
+static void send_bytes(conn_t *c, const uint8_t *p, size_t n, bool is_raw) {
     ic_buf_t *b = &c->ctl[c->cur];
     ent_t *e;
     if ((c->is_closing && !c->close_when_flushed) || over_limit(c, n))
@@ -195,7 +208,7 @@ static void io_send(void *io, const uint8_t *p, size_t n) {
     /* Adjacent control packets share one entry (one iovec). */
     if (c->q_n > c->n_writing) {
         e = &c->q[(c->q_head + c->q_n - 1) % c->q_cap];
-        if (e->m == NULL && e->off + e->len == b->len) {
+        if (e->m == NULL && e->is_raw == is_raw && e->off + e->len == b->len) {
             ic_buf_append(b, p, n);
             e->len += (uint32_t)n;
             c->queued_bytes += n;
@@ -206,11 +219,16 @@ static void io_send(void *io, const uint8_t *p, size_t n) {
     e = push_ent(c);
     e->m = NULL;
     e->f = NULL;
+    e->is_raw = is_raw;
     e->off = (uint32_t)b->len;
     e->len = (uint32_t)n;
     ic_buf_append(b, p, n);
     c->queued_bytes += n;
     mark_dirty(c);
+}
+
+static void io_send(void *io, const uint8_t *p, size_t n) {
+    send_bytes(io, p, n, false);
 }
 
 static void io_send_publish(void *io, ic_msg_t *m, const ic_frame_t *f,
@@ -230,6 +248,7 @@ static void io_send_publish(void *io, ic_msg_t *m, const ic_frame_t *f,
     e = push_ent(c);
     e->m = ic_msg_ref(m);
     e->f = f;
+    e->is_raw = false;
     e->off = (uint32_t)b->len;
     e->len = f->len;
     ic_buf_append(b, hdr, sizeof(hdr));
@@ -279,6 +298,8 @@ static void on_written(uv_write_t *req, int status) {
     trim_buf(&c->ctl[done], KEEP_CTL_BYTES);
     if (c->tls)
         trim_buf(&c->tls_wbuf, KEEP_CTL_BYTES);
+    if (c->ws)
+        trim_buf(&c->ws_hdr, KEEP_CTL_BYTES);
     if (status < 0) {
         if (!c->is_closing)
             ic_log_debug("write failed", "err=%s", ic_errname(status));
@@ -316,12 +337,32 @@ static void flush(conn_t *c) {
             conn_close_now(c);
         return;
     }
-    iov = iov_room(cs, c->q_n * 6 + 1);
+    iov = iov_room(cs, c->q_n * 7 + 1);
     ctl = c->ctl[c->cur].data;
+    if (c->ws) /* room for a header per run, so it never moves */
+        ic_buf_reserve(&c->ws_hdr, (c->q_n + 1) * IC_WS_MAX_HEADER);
     for (i = 0; i < c->q_n; i++) {
         const ent_t *e = &c->q[(c->q_head + i) % c->q_cap];
         const ic_frame_t *f = e->f;
         uint32_t pos = 1;
+        if (c->ws && !e->is_raw &&
+            (i == 0 || c->q[(c->q_head + i - 1) % c->q_cap].is_raw)) {
+            /* MQTT over WebSocket: each run of MQTT bytes leaves as one
+             * binary frame (message boundaries mean nothing to MQTT) */
+            uint64_t run = 0;
+            size_t j;
+            int hl;
+            for (j = i; j < c->q_n; j++) {
+                const ent_t *x = &c->q[(c->q_head + j) % c->q_cap];
+                if (x->is_raw)
+                    break;
+                run += x->len;
+            }
+            hl = ic_ws_frame_header(c->ws_hdr.data + c->ws_hdr.len,
+                                    IC_WS_OP_BINARY, true, run);
+            PUSH(c->ws_hdr.data + c->ws_hdr.len, (size_t)hl);
+            c->ws_hdr.len += (size_t)hl;
+        }
         if (e->m == NULL) {
             PUSH(ctl + e->off, e->len);
             continue;
@@ -401,6 +442,8 @@ static void on_closed(uv_handle_t *h) {
     ic_buf_free(&c->in);
     ic_buf_free(&c->tls_out);
     ic_buf_free(&c->tls_wbuf);
+    ic_buf_free(&c->ws_hdr);
+    free(c->ws);
     ic_tls_free(c->tls);
     ic_http_free(c->http);
     if (c->prev)
@@ -485,7 +528,10 @@ static void http_send(void *io, const uint8_t *p, size_t n) {
     io_send(io, p, n);
 }
 
-static const ic_http_io_t http_io = {http_send, io_close};
+static void http_upgrade(void *io, const ic_http_upgrade_t *u, const uint8_t *rest,
+                         size_t n);
+
+static const ic_http_io_t http_io = {http_send, io_close, http_upgrade};
 
 static void on_http_idle(uv_timer_t *t) {
     conn_t *c = t->data;
@@ -531,6 +577,87 @@ static void http_bytes(conn_t *c, const uint8_t *p, size_t n) {
     }
     http_begin(c);
     ic_http_feed(c->http, p, n);
+}
+
+/* The HTTP request was a WebSocket upgrade the data plane accepted: from
+ * now on the connection carries MQTT in WebSocket frames. */
+/* WebSocket bytes (plaintext, writable): frames in, MQTT bytes to proto,
+ * pings answered, a Close echoed and taken as the client's DISCONNECT. */
+static void ws_bytes(conn_t *c, uint8_t *p, size_t n) {
+    while (n > 0 && !c->is_closing) {
+        ic_ws_event_t ev;
+        size_t used = 0;
+        uint8_t frame[IC_WS_MAX_CONTROL_FRAME];
+        int rc = ic_ws_reader_feed(c->ws, p, n, &used, &ev), len;
+        p += used;
+        n -= used;
+        if (rc < 0) {
+            ic_log_info("websocket error", "peer=%s close_code=%u reason=\"%s\"",
+                        ic_proto_peer(c->proto), ev.close_code, ev.why);
+            len = ic_ws_write_close(frame, ev.close_code, ev.why);
+            if (len > 0)
+                send_bytes(c, frame, (size_t)len, true);
+            ic_proto_transport_error(c->proto);
+            io_close(c);
+            return;
+        }
+        switch (ev.type) {
+        case IC_WS_EV_DATA:
+            feed_bytes(c, ev.data, ev.len);
+            break;
+        case IC_WS_EV_PING:
+            len = ic_ws_write_pong(frame, ev.data, ev.len);
+            if (len > 0)
+                send_bytes(c, frame, (size_t)len, true);
+            break;
+        case IC_WS_EV_CLOSE:
+            ic_log_debug("websocket close", "peer=%s code=%u",
+                         ic_proto_peer(c->proto), ev.close_code);
+            len = ic_ws_write_close(frame,
+                                    ev.close_code == IC_WS_CLOSE_NO_STATUS
+                                        ? IC_WS_CLOSE_NORMAL
+                                        : ev.close_code,
+                                    "");
+            if (len > 0)
+                send_bytes(c, frame, (size_t)len, true);
+            ic_proto_peer_closed(c->proto);
+            io_close(c);
+            return;
+        default:
+            break;
+        }
+    }
+}
+
+/* The HTTP request was a WebSocket upgrade the data plane accepted: from
+ * now on the connection carries MQTT in WebSocket frames. */
+static void http_upgrade(void *io, const ic_http_upgrade_t *u, const uint8_t *rest,
+                         size_t n) {
+    conn_t *c = io;
+    ic_conns_t *cs = c->cs;
+    size_t i;
+    c->is_http = false;
+    /* the 101 response queued so far goes out as it is, not in a frame */
+    for (i = 0; i < c->q_n; i++)
+        c->q[(c->q_head + i) % c->q_cap].is_raw = true;
+    if (c->idle)
+        uv_timer_stop(c->idle); /* MQTT keep-alive rules from here on */
+    c->ws = ic_xcalloc(1, sizeof(*c->ws));
+    ic_ws_reader_init(c->ws, cs->ws_max_payload);
+    ic_proto_set_websocket(c->proto, u->principal, u->is_admin,
+                           cs->ws_lifetime_ms ? ic_clock_wall_ms() + cs->ws_lifetime_ms
+                                              : 0);
+    ic_log_info("websocket open", "peer=%s principal=%s", ic_proto_peer(c->proto),
+                u->principal[0] ? u->principal : "-");
+    if (n > 0) {
+        /* bytes that came with the request: unmasked in a copy (rest may
+         * be the HTTP parser's) */
+        ic_buf_t tmp;
+        ic_buf_init(&tmp);
+        ic_buf_append(&tmp, rest, n);
+        ws_bytes(c, tmp.data, tmp.len);
+        ic_buf_free(&tmp);
+    }
 }
 
 /* After the handshake on an ALPN listener: what does this connection
@@ -582,6 +709,8 @@ static void tls_read(conn_t *c, const uint8_t *p, size_t n) {
     /* Records decrypted before a close_notify still count. */
     if (plain->len > 0 && c->is_http)
         http_bytes(c, plain->data, plain->len);
+    else if (plain->len > 0 && c->ws)
+        ws_bytes(c, plain->data, plain->len);
     else if (plain->len > 0)
         feed_bytes(c, plain->data, plain->len);
     if (rc != 0 && !c->is_closing) {
@@ -606,6 +735,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         tls_read(c, (const uint8_t *)buf->base, (size_t)nread);
     else if (c->is_http)
         http_bytes(c, (const uint8_t *)buf->base, (size_t)nread);
+    else if (c->ws)
+        ws_bytes(c, (uint8_t *)buf->base, (size_t)nread);
     else
         feed_bytes(c, (const uint8_t *)buf->base, (size_t)nread);
 }

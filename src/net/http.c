@@ -79,6 +79,8 @@ struct ic_http_s {
     ic_http_defer_t *pending; /* the request being answered later */
     ic_buf_t backlog;    /* bytes read while a request is pending */
     size_t backlog_max;
+    ic_http_upgrade_t up; /* set by ic_http_accept_upgrade */
+    bool is_upgrading;
     bool is_closed;
     bool in_feed;
 };
@@ -186,17 +188,20 @@ static void send_response(ic_http_t *h, ic_http_resp_t *r, bool keep_alive,
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
     ic_str_uuid(rid);
     ic_buf_reset(&h->out);
-    ic_buf_appendf(&h->out,
-                   "HTTP/1.1 %d %s\r\n"
-                   "date: %s\r\n"
-                   "content-type: %s\r\n"
-                   "content-length: %zu\r\n"
-                   "x-amzn-RequestId: %s\r\n",
-                   r->status, reason_phrase(r->status), date, r->content_type,
-                   r->body.len, rid);
+    if (r->status == 101) /* no body, no content headers [RFC 9110 15.2] */
+        ic_buf_appendf(&h->out, "HTTP/1.1 101 Switching Protocols\r\n");
+    else
+        ic_buf_appendf(&h->out,
+                       "HTTP/1.1 %d %s\r\n"
+                       "date: %s\r\n"
+                       "content-type: %s\r\n"
+                       "content-length: %zu\r\n"
+                       "x-amzn-RequestId: %s\r\n",
+                       r->status, reason_phrase(r->status), date, r->content_type,
+                       r->body.len, rid);
     if (r->headers.len)
         ic_buf_append(&h->out, r->headers.data, r->headers.len);
-    if (!keep_alive)
+    if (!keep_alive && r->status != 101)
         ic_buf_append_str(&h->out, "connection: close\r\n");
     ic_buf_append_str(&h->out, "\r\n");
     if (!is_head && r->body.len)
@@ -322,7 +327,9 @@ static void handle(ic_http_t *h, const ic_http_request_t *req) {
     const ic_http_route_t *route;
     const char *principal = "";
     bool path_known = false;
-    bool keep_alive = req->keep_alive;
+    /* a refused upgrade ends the connection: the bytes after an upgrade
+     * request are not HTTP */
+    bool keep_alive = req->keep_alive && !req->is_upgrade;
     bool is_head = strcmp(req->method, "HEAD") == 0;
     char names[IC_HTTP_MAX_LABELS][64];
     size_t i;
@@ -378,10 +385,12 @@ static void handle(ic_http_t *h, const ic_http_request_t *req) {
         ic_log_debug("http", "service=%s op=%s peer=%s status=%d",
                      h->svc->name, route->op, h->peer, resp.status);
 out:
-    send_response(h, &resp, keep_alive, is_head);
+    if (h->is_upgrading && resp.status != 101)
+        h->is_upgrading = false; /* refused after all */
+    send_response(h, &resp, keep_alive || h->is_upgrading, is_head);
     ic_http_call_clear(&call);
     resp_free(&resp);
-    if (!keep_alive) {
+    if (!keep_alive && !h->is_upgrading) {
         h->is_closed = true;
         h->io->close(h->io_data);
     }
@@ -425,6 +434,12 @@ static void feed(ic_http_t *h, const uint8_t *p, size_t n) {
         if (rc == 0)
             return;
         handle(h, ic_http_parser_request(h->parser));
+        if (h->is_upgrading) {
+            /* the rest is the new protocol's */
+            h->is_closed = true;
+            h->io->upgrade(h->io_data, &h->up, p, n);
+            return;
+        }
         ic_http_parser_next(h->parser);
     }
     /* A pipelined request behind a pending one waits, within bounds: one
@@ -466,6 +481,11 @@ ic_http_defer_t *ic_http_defer(const ic_http_call_t *call, ic_http_resp_t *resp)
     d->is_head = call->is_head;
     h->pending = d;
     return d;
+}
+
+void ic_http_accept_upgrade(const ic_http_call_t *call, const ic_http_upgrade_t *u) {
+    call->http->up = *u;
+    call->http->is_upgrading = true;
 }
 
 ic_http_resp_t *ic_http_defer_resp(ic_http_defer_t *d) {

@@ -23,5 +23,6 @@ Suite *ic_shadow_doc_suite(void);
 Suite *ic_sql_suite(void);
 Suite *ic_aws_call_suite(void);
 Suite *ic_http_client_suite(void);
+Suite *ic_ws_frame_suite(void);
 
 #endif

@@ -62,6 +62,8 @@ model = c.meta.service_model
 for line in subprocess.run([DAEMON, "--data-routes"], capture_output=True, text=True,
                            check=True).stdout.splitlines():
     op, method, uri = line.split(" ")
+    if op.startswith("iotcored:"):
+        continue  # the WebSocket endpoint, not a REST operation
     http = model.operation_model(op).http
     # a greedy {topic+} takes the raw slashes curl users send (AWS accepts
     # /topics/a/b as well as /topics/a%2Fb): the same URI otherwise
