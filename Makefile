@@ -72,7 +72,7 @@ LIB_SRCS = \
 	src/net/listener.c src/net/conn.c src/net/tls.c src/net/pki.c \
 	src/net/http.c src/net/http_client.c src/api/control.c src/api/ctl_things.c \
 	src/api/ctl_certs.c src/api/ctl_policies.c src/api/ctl_seed.c \
-	src/api/ctl_authz.c src/api/api_auth.c src/api/dataplane.c src/api/ctl_rules.c \
+	src/api/ctl_authz.c src/api/api_auth.c src/api/dataplane.c src/api/ctl_rules.c src/api/metrics.c \
 	src/core/broker.c
 
 # llhttp's C sources as Debian's node-llhttp ships them (generated code:

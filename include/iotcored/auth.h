@@ -58,6 +58,8 @@ ic_auth_t *ic_auth_new(ic_registry_t *reg, ic_things_t *things,
                        const char *account);
 void ic_auth_free(ic_auth_t *a);
 void ic_auth_set_mode(ic_auth_t *a, ic_policy_mode_t mode);
+/* Authorization decisions that denied (in audit mode: would have). */
+uint64_t ic_auth_denials(const ic_auth_t *a);
 /* Changes whenever policies, attachments, things or groups change. */
 uint64_t ic_auth_epoch(ic_auth_t *a);
 

@@ -42,6 +42,12 @@ void ic_conns_set_http(ic_conns_t *cs, int protocol,
 void ic_conns_set_http_limits(ic_conns_t *cs, const ic_http_limits_t *lim,
                               uint64_t idle_ms);
 
+/* Metrics: fn per (listener, protocol "mqtt"|"websocket"|"http") with the
+ * open connections, and the bytes read and written so far. */
+typedef void (*ic_conns_stat_fn)(const char *listener, const char *protocol,
+                                 uint64_t n, void *data);
+void ic_conns_stats(const ic_conns_t *cs, ic_conns_stat_fn fn, void *data,
+                    uint64_t *bytes_in, uint64_t *bytes_out);
 /* MQTT over WebSocket: the largest frame payload accepted (1009 beyond)
  * and the connection lifetime (ms, 0 = none; AWS: 24 h). */
 void ic_conns_set_websocket(ic_conns_t *cs, uint64_t max_payload,

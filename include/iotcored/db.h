@@ -83,6 +83,11 @@ int ic_db_schema_version(ic_db_t *db);
 /* Transactions committed and ops applied so far (loop-thread view). */
 uint64_t ic_db_commits(const ic_db_t *db);
 uint64_t ic_db_ops(const ic_db_t *db);
+/* Ops queued and not yet applied (loop thread). */
+size_t ic_db_depth(const ic_db_t *db);
+/* Time spent in transactions (BEGIN to COMMIT, fsync included): total and
+ * longest, microseconds. */
+void ic_db_commit_time(const ic_db_t *db, uint64_t *total_us, uint64_t *max_us);
 
 /* Stop intake, let the writer drain and commit everything queued, run the
  * remaining done callbacks, close connections and handles, then call cb

@@ -103,6 +103,13 @@ size_t ic_engine_count(const ic_engine_t *e);
  * or NULL; and whether a payload would store as that one (the seed file). */
 const cJSON *ic_engine_payload(ic_engine_t *e, const char *name);
 bool ic_engine_payload_equal(const cJSON *stored, const cJSON *payload);
+/* Totals over the rules in the table (metrics). */
+typedef struct ic_engine_totals_s {
+    uint64_t matched, fired, sql_errors, action_failures, error_actions;
+    uint64_t dropped, not_found;
+    size_t rules, queued;
+} ic_engine_totals_t;
+void ic_engine_totals(const ic_engine_t *e, ic_engine_totals_t *t);
 /* Per-rule counters and last error, for `iotctl status` (owned). */
 cJSON *ic_engine_status(const ic_engine_t *e);
 

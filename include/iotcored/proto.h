@@ -68,6 +68,9 @@ typedef struct ic_proto_env_s {
     const char *account_id;   /* borrowed from the config */
     uint64_t n_assigned;      /* assigned client IDs handed out */
     uint64_t dropped_qos0;    /* slow-consumer drops */
+    uint64_t msgs_in[2];      /* PUBLISHes accepted from clients, by QoS */
+    uint64_t msgs_out[2];     /* PUBLISHes sent to clients, by QoS */
+    uint64_t too_large;       /* publishes over max_payload (disconnected) */
     uint64_t rate_limited;    /* publishes discarded by publish_rate */
 } ic_proto_env_t;
 

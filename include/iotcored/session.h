@@ -103,6 +103,9 @@ ic_sessions_t *ic_sessions_new(ic_db_t *db, const ic_session_limits_t *lim);
 /* Free every session (no store writes). */
 void ic_sessions_free(ic_sessions_t *ss);
 size_t ic_sessions_count(const ic_sessions_t *ss);
+/* Messages dropped by every session (queue full, expired, iot:Receive
+ * denied). */
+uint64_t ic_sessions_dropped(const ic_sessions_t *ss);
 ic_session_t *ic_sessions_get(ic_sessions_t *ss, const char *id, size_t len);
 /* Create a session (must not exist). Persisted when expiry_s > 0. */
 ic_session_t *ic_sessions_create(ic_sessions_t *ss, const char *id,

@@ -65,6 +65,9 @@ void ic_shadow_svc_request(ic_shadow_svc_t *s, ic_shadow_op_t op,
                            const uint8_t *payload, size_t len,
                            const void *origin, ic_shadow_done_fn done,
                            void *data);
+/* Requests answered, by op (IC_SHADOW_GET, _UPDATE, _DELETE): [op][0]
+ * accepted, [op][1] rejected. */
+void ic_shadow_svc_stats(const ic_shadow_svc_t *s, uint64_t out[3][2]);
 /* The GetThingShadow document of a shadow (name NULL or "" = classic),
  * malloc'd, or NULL when it does not exist (get_thing_shadow() in rules). */
 char *ic_shadow_svc_get_json(ic_shadow_svc_t *s, const char *thing,

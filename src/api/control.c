@@ -439,6 +439,7 @@ static const ic_http_route_t routes[] = {
     /* iotcored's own (not AWS operations; not in the botocore model) */
     {"iotcored:GetRootCA", "GET", "/iotcored/root-ca", root_ca},
     {"iotcored:GetStatus", "GET", "/iotcored/status", status},
+    {"iotcored:Metrics", "GET", "/metrics", ic__ctl_metrics},
 };
 
 void ic_control_print_routes(void) {
@@ -468,7 +469,8 @@ static int authorize(const ic_http_request_t *req, const ic_http_peer_t *peer,
      * setup script may fetch it with curl. */
     if (c->b->cfg->control_auth == IC_CONTROL_AUTH_NONE ||
         (strcmp(req->method, "GET") == 0 &&
-         strcmp(req->path, "/iotcored/root-ca") == 0)) {
+         (strcmp(req->path, "/iotcored/root-ca") == 0 ||
+          strcmp(req->path, "/metrics") == 0))) {
         *principal = "";
         return 0;
     }

@@ -131,6 +131,8 @@ CTL_HANDLER(ic__ctl_list_attached_policies);
 CTL_HANDLER(ic__ctl_list_targets_for_policy);
 
 CTL_HANDLER(ic__ctl_test_authorization);
+/* metrics.c */
+CTL_HANDLER(ic__ctl_metrics);
 /* ctl_rules.c */
 CTL_HANDLER(ic__ctl_create_topic_rule);
 CTL_HANDLER(ic__ctl_replace_topic_rule);

@@ -48,6 +48,7 @@ static const char *const action_kinds[IC_ACT_COUNT] = {
     "thing", "client", "topic", "topic"};
 
 struct ic_auth_s {
+    uint64_t denials;         /* decisions that denied (audit: would deny) */
     ic_registry_t *reg;
     ic_things_t *things;
     ic_policies_t *policies;
@@ -628,8 +629,11 @@ bool ic_auth_allow(ic_auth_t *a, ic_auth_conn_t *c, ic_auth_action_t act,
             c->cache = ic_xcalloc(CACHE_SLOTS, sizeof(slot_t));
         s = &c->cache[h % CACHE_SLOTS];
         if (s->epoch == a->epoch && s->hash == h && s->act == act &&
-            s->res_len == len && memcmp(s->res, name, len) == 0)
+            s->res_len == len && memcmp(s->res, name, len) == 0) {
+            if (!s->allow)
+                a->denials++;
             return s->allow;
+        }
     }
     memset(&why, 0, sizeof(why));
     why.policy = why.statement = -1;
@@ -649,6 +653,7 @@ bool ic_auth_allow(ic_auth_t *a, ic_auth_conn_t *c, ic_auth_action_t act,
                  a->region, a->account, action_kinds[act], 600, name);
     }
     if (d != IC_AUTHZ_ALLOWED) {
+        a->denials++;
         reason_of(c, d, &why, reason, sizeof(reason));
         ic_log_info(a->mode == IC_POLICY_AUDIT ? "authorization would deny"
                                                : "authorization denied",
@@ -713,4 +718,8 @@ ic_authz_t ic_auth_test(ic_auth_t *a, const ic_auth_test_t *t,
                      ? c.names[why->policy]
                      : "");
     return d;
+}
+
+uint64_t ic_auth_denials(const ic_auth_t *a) {
+    return a->denials;
 }

@@ -61,6 +61,7 @@ struct ic_shadow_svc_s {
     ic_map_t inflight;      /* origin pointer bytes -> count (uintptr_t) */
     size_t n_writes;        /* writes queued, not yet committed (durable) */
     struct pend_s *pend;    /* requests not answered yet */
+    uint64_t ops[3][2];     /* by op (get, update, delete): accepted, rejected */
 };
 
 #define MAX_INFLIGHT 10 /* AWS 1.9: in-flight requests per connection */
@@ -240,6 +241,7 @@ static void finish(pend_t *p) {
     int64_t now_ms = ic_clock_wall_ms();
     if (s != NULL) {
         const char *op = op_names[p->op];
+        s->ops[p->op][p->out.rejected ? 1 : 0]++;
         if (p->out.rejected) {
             char suffix[32];
             ic_log_info("shadow rejected", "thing=%s shadow=%s op=%s code=%d "
@@ -508,4 +510,8 @@ char *ic_shadow_svc_get_json(ic_shadow_svc_t *s, const char *thing,
     }
     ic_shadow_out_free(&out);
     return json;
+}
+
+void ic_shadow_svc_stats(const ic_shadow_svc_t *s, uint64_t out[3][2]) {
+    memcpy(out, s->ops, sizeof(s->ops));
 }

@@ -910,8 +910,10 @@ static int on_publish(ic_proto_t *pr, const ic_publish_t *pub, size_t wire) {
     } else if (topic_len == 0) {
         return disconnect(pr, RC_PROTOCOL_ERROR, "CLIENT_ERROR");
     }
-    if (pub->payload.len > p->max_payload) /* AWS 5.12: 128 KB */
+    if (pub->payload.len > p->max_payload) { /* AWS 5.12: 128 KB */
+        env->too_large++;
         return disconnect(pr, RC_PACKET_TOO_LARGE, "CLIENT_ERROR");
+    }
     if (ic_topic_check_name(topic, topic_len, &p->topic, &why) != 0)
         return reject_publish(pr, pub, RC_TOPIC_INVALID, why);
     if (pub->retain && ic_topic_is_reserved(topic, topic_len))
@@ -941,6 +943,7 @@ static int on_publish(ic_proto_t *pr, const ic_publish_t *pub, size_t wire) {
                      pr->version == IC_MQTT_V5 ? RC_QUOTA_EXCEEDED : 0);
         return 0;
     }
+    env->msgs_in[pub->qos ? 1 : 0]++;
     now = ic_clock_wall_ms();
     m = ic_msg_new(topic, topic_len, pub->payload.p, pub->payload.len, pub->qos,
                    pub->retain, pr->version == IC_MQTT_V5 ? &pub->props : NULL,
@@ -1332,10 +1335,12 @@ static void sink_publish(void *conn, ic_msg_t *m, uint8_t qos, uint16_t pid,
         bool is_new = false;
         uint16_t alias = out_alias(pr, m, &is_new);
         if (alias != 0) {
+            pr->env->msgs_out[qos ? 1 : 0]++;
             send_aliased(pr, m, qos, pid, retain, dup, alias, is_new, now);
             return;
         }
     }
+    pr->env->msgs_out[qos ? 1 : 0]++;
     byte0 = (uint8_t)(IC_MQTT_PUBLISH << 4 | (dup ? 0x08 : 0) | qos << 1 |
                       (retain ? 1 : 0));
     pr->io->send_publish(pr->io_data, m, f, byte0, pid,

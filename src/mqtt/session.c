@@ -25,6 +25,7 @@ struct ic_sessions_s {
     ic_db_t *db;             /* NULL = no persistence */
     ic_session_limits_t lim;
     uint64_t next_seq;       /* session_messages.seq allocator */
+    uint64_t dropped;        /* QoS 1 messages dropped, every session */
 };
 
 ic_sessions_t *ic_sessions_new(ic_db_t *db, const ic_session_limits_t *lim) {
@@ -61,6 +62,10 @@ void ic_sessions_free(ic_sessions_t *ss) {
         free_session(e->val);
     ic_map_free(&ss->map);
     free(ss);
+}
+
+uint64_t ic_sessions_dropped(const ic_sessions_t *ss) {
+    return ss->dropped;
 }
 
 size_t ic_sessions_count(const ic_sessions_t *ss) {
@@ -258,7 +263,7 @@ static void pump(ic_session_t *s, int64_t now_ms) {
         if (ic_msg_is_expired(e.m, now_ms) || !may_receive(s, e.m)) {
             forget_msg(s, e.seq);
             ic_msg_unref(e.m);
-            s->dropped++;
+            s->dropped++, s->table->dropped++;
             continue;
         }
         send_inflight(s, e.m, e.retain, e.seq);
@@ -270,11 +275,11 @@ void ic_session_deliver(ic_session_t *s, ic_msg_t *m, uint8_t qos, bool retain,
     if (ic_msg_is_expired(m, now_ms)) {
         /* AWS 5.8: an expired message is not delivered (retained copies
          * and wills can be older than the publish that routes them) */
-        s->dropped++;
+        s->dropped++, s->table->dropped++;
         return;
     }
     if (s->conn && !may_receive(s, m)) {
-        s->dropped++; /* AWS: iot:Receive denied, silently not delivered */
+        s->dropped++, s->table->dropped++; /* AWS: iot:Receive denied, silently not delivered */
         return;
     }
     if (qos == 0) {
@@ -291,7 +296,7 @@ void ic_session_deliver(ic_session_t *s, ic_msg_t *m, uint8_t qos, bool retain,
         return;
     if (!enqueue(s, ic_msg_ref(m), retain, 0)) {
         ic_msg_unref(m);
-        s->dropped++;
+        s->dropped++, s->table->dropped++;
         ic_log_debug("session queue full", "client_id=%s dropped=%llu",
                      s->client_id, (unsigned long long)s->dropped);
     }

@@ -30,6 +30,7 @@
 #include "iotcored/tls.h"
 #include "iotcored/ws_frame.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,7 @@ typedef struct conn_s {
     ic_http_peer_t http_peer;     /* what ic_http_t sees of the peer */
     uv_timer_t *idle;             /* HTTP connections: idle timeout */
     int protocol;                 /* ic_listener_protocol_t of the listener */
+    uint8_t listener;             /* index into cs->listeners */
     ic_buf_t tls_out;             /* ciphertext waiting to be written */
     ic_buf_t tls_wbuf;            /* ciphertext being written */
     ic_ws_reader_t *ws;           /* MQTT over WebSocket: the frame reader */
@@ -97,6 +99,9 @@ struct ic_conns_s {
     ic_http_limits_t http_lim;
     uint64_t http_idle_ms;
     uint64_t ws_max_payload;      /* largest WebSocket frame accepted */
+    char listeners[16][64];       /* names seen at accept (metrics) */
+    size_t n_listeners;
+    uint64_t bytes_in, bytes_out; /* on the wire (TLS included) */
     int64_t ws_lifetime_ms;       /* WebSocket connection TTL, 0 = none */
     ic_done_cb stop_cb;
     void *stop_data;
@@ -398,6 +403,8 @@ static void flush(conn_t *c) {
         iov[0] = uv_buf_init((char *)c->tls_wbuf.data, (unsigned)c->tls_wbuf.len);
         k = 1;
     }
+    for (i = 0; i < k; i++)
+        cs->bytes_out += iov[i].len;
     rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, iov, (unsigned)k,
                   on_written);
     if (rc != 0) {
@@ -725,6 +732,8 @@ static void tls_read(conn_t *c, const uint8_t *p, size_t n) {
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     conn_t *c = s->data;
+    if (nread > 0)
+        c->cs->bytes_in += (uint64_t)nread;
     if (nread < 0) {
         conn_close_now(c);
         return;
@@ -816,6 +825,17 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
     if (lc->listener_policy && lc->listener_policy[0])
         ic_proto_set_anonymous_policy(c->proto, lc->listener_policy);
     c->protocol = lc->protocol;
+    {
+        size_t i;
+        for (i = 0; i < cs->n_listeners && strcmp(cs->listeners[i], lc->name) != 0;
+             i++)
+            ;
+        if (i == cs->n_listeners && i < 16) {
+            snprintf(cs->listeners[i], sizeof(cs->listeners[i]), "%s", lc->name);
+            cs->n_listeners++;
+        }
+        c->listener = (uint8_t)(i < 16 ? i : 15);
+    }
     c->is_http = lc->protocol == IC_PROTO_HTTPS ||
                  lc->protocol == IC_PROTO_CONTROL;
     if (c->is_http)
@@ -848,4 +868,26 @@ void ic_conns_free(ic_conns_t *cs) {
     free(cs->rbuf);
     ic_buf_free(&cs->plain);
     free(cs);
+}
+
+/* ---- metrics ------------------------------------------------------------------------ */
+
+void ic_conns_stats(const ic_conns_t *cs, ic_conns_stat_fn fn, void *data,
+                    uint64_t *bytes_in, uint64_t *bytes_out) {
+    /* per listener: mqtt, websocket, http */
+    uint64_t n[16][3];
+    static const char *const kinds[3] = {"mqtt", "websocket", "http"};
+    const conn_t *c;
+    size_t i, k;
+    memset(n, 0, sizeof(n));
+    for (c = cs->all; c; c = c->next) {
+        if (c->is_closing)
+            continue;
+        n[c->listener][c->ws ? 1 : c->is_http ? 2 : 0]++;
+    }
+    for (i = 0; i < cs->n_listeners; i++)
+        for (k = 0; k < 3; k++)
+            fn(cs->listeners[i], kinds[k], n[i][k], data);
+    *bytes_in = cs->bytes_in;
+    *bytes_out = cs->bytes_out;
 }

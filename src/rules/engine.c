@@ -533,6 +533,24 @@ int ic_engine_load(ic_engine_t *e) {
     return ic_ruledb_load(e->db, on_row, e) == 0 ? 0 : IC_ESTORE;
 }
 
+void ic_engine_totals(const ic_engine_t *e, ic_engine_totals_t *t) {
+    ic_map_iter_t it = {0, NULL};
+    ic_map_entry_t *en;
+    memset(t, 0, sizeof(*t));
+    while ((en = ic_map_next(&e->rules, &it)) != NULL) {
+        const rule_t *r = en->val;
+        t->matched += r->matched;
+        t->fired += r->fired;
+        t->sql_errors += r->sql_errors;
+        t->action_failures += r->failures;
+        t->error_actions += r->error_runs;
+    }
+    t->rules = e->rules.n;
+    t->queued = e->q_n;
+    t->dropped = e->dropped;
+    t->not_found = e->not_found;
+}
+
 cJSON *ic_engine_status(const ic_engine_t *e) {
     ic_map_iter_t it = {0, NULL};
     ic_map_entry_t *en;

@@ -62,6 +62,9 @@ struct ic_db_s {
     } cache[STMT_CACHE]; /* writer thread only */
     size_t n_cache;
     atomic_uint_fast64_t commits;  /* transactions committed (writer) */
+    uint64_t queued;               /* ops queued (loop thread) */
+    atomic_uint_fast64_t commit_us;     /* total transaction time, us */
+    atomic_uint_fast64_t commit_max_us; /* longest transaction, us */
     atomic_uint_fast64_t ops;      /* ops applied (writer) */
     ic_db_closed_cb closed_cb;
     void *closed_data;
@@ -226,7 +229,14 @@ static void writer_main(void *arg) {
         last->next = NULL;
         uv_mutex_unlock(&db->lock);
 
-        run_batch(db, batch, n);
+        {
+            uint64_t t0 = uv_hrtime(), us;
+            run_batch(db, batch, n);
+            us = (uv_hrtime() - t0) / 1000;
+            atomic_fetch_add(&db->commit_us, us);
+            if (us > atomic_load(&db->commit_max_us))
+                atomic_store(&db->commit_max_us, us);
+        }
 
         uv_mutex_lock(&db->lock);
         *db->done_tail = batch;
@@ -315,6 +325,7 @@ static int enqueue(ic_db_t *db, const char *sql, const ic_db_val_t *vals,
             p += vals[i].len + 1;
         }
     }
+    db->queued++;
     uv_mutex_lock(&db->lock);
     *db->pending_tail = op;
     db->pending_tail = &op->next;
@@ -460,4 +471,14 @@ uint64_t ic_db_commits(const ic_db_t *db) {
 
 uint64_t ic_db_ops(const ic_db_t *db) {
     return atomic_load(&db->ops);
+}
+
+size_t ic_db_depth(const ic_db_t *db) {
+    uint64_t done = atomic_load(&db->ops);
+    return db->queued > done ? (size_t)(db->queued - done) : 0;
+}
+
+void ic_db_commit_time(const ic_db_t *db, uint64_t *total_us, uint64_t *max_us) {
+    *total_us = atomic_load(&db->commit_us);
+    *max_us = atomic_load(&db->commit_max_us);
 }

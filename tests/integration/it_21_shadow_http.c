@@ -256,6 +256,22 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
                       strstr(out, "{\"state\":{\"reported\":{\"via\":\"curl\"}}"),
                   "%s", out);
     free(out);
+    /* what happened shows in the Prometheus metrics (control listener) */
+    snprintf(cmd, sizeof(cmd), "curl -s http://127.0.0.1:%d/metrics",
+             ich_port(&h, "control"));
+    out = sh_out(cmd, 0);
+    ck_assert_msg(strstr(out, "# TYPE iotcored_shadow_requests_total counter\n") &&
+                      strstr(out, "iotcored_shadow_requests_total{operation=\"get\","
+                                  "result=\"rejected\"} 1\n") &&
+                      strstr(out, "iotcored_shadow_requests_total{operation=\"delete\","
+                                  "result=\"accepted\"} 1\n") &&
+                      strstr(out, "iotcored_connections{listener=\"control\","
+                                  "protocol=\"http\"} 1\n") &&
+                      strstr(out, "iotcored_messages_sent_total{qos=\"1\"} ") &&
+                      !strstr(out, "iotcored_messages_sent_total{qos=\"1\"} 0\n") &&
+                      strstr(out, "iotcored_store_commits_total "),
+                  "%.3000s", out);
+    free(out);
     ich_stop(&h);
 }
 END_TEST
