@@ -72,6 +72,7 @@ typedef struct conn_s {
     ic_buf_t tls_wbuf;            /* ciphertext being written */
     ic_ws_reader_t *ws;           /* MQTT over WebSocket: the frame reader */
     ic_buf_t ws_hdr;              /* data frame headers of the write */
+    bool ws_close_sent;           /* a Close frame is queued */
     bool is_peer_known;           /* identity handed to proto */
     bool is_alpn;                 /* listener dispatches by ALPN */
     bool is_http;                 /* HTTPS chosen: not MQTT */
@@ -483,10 +484,20 @@ static void conn_close_now(conn_t *c) {
     uv_close((uv_handle_t *)&c->tcp, on_closed);
 }
 
+static void send_bytes(conn_t *c, const uint8_t *p, size_t n, bool is_raw);
+
 static void io_close(void *io) {
     conn_t *c = io;
     if (c->is_closing)
         return;
+    if (c->ws && !c->ws_close_sent) {
+        /* the server ends it: a closing handshake [RFC 6455 7.1], not 1006 */
+        uint8_t frame[IC_WS_MAX_CONTROL_FRAME];
+        int len = ic_ws_write_close(frame, IC_WS_CLOSE_NORMAL, "");
+        c->ws_close_sent = true;
+        if (len > 0)
+            send_bytes(c, frame, (size_t)len, true);
+    }
     c->is_closing = true;
     c->close_when_flushed = true;
     uv_read_stop((uv_stream_t *)&c->tcp);
@@ -602,6 +613,7 @@ static void ws_bytes(conn_t *c, uint8_t *p, size_t n) {
             ic_log_info("websocket error", "peer=%s close_code=%u reason=\"%s\"",
                         ic_proto_peer(c->proto), ev.close_code, ev.why);
             len = ic_ws_write_close(frame, ev.close_code, ev.why);
+            c->ws_close_sent = true;
             if (len > 0)
                 send_bytes(c, frame, (size_t)len, true);
             ic_proto_transport_error(c->proto);
@@ -625,6 +637,7 @@ static void ws_bytes(conn_t *c, uint8_t *p, size_t n) {
                                         ? IC_WS_CLOSE_NORMAL
                                         : ev.close_code,
                                     "");
+            c->ws_close_sent = true;
             if (len > 0)
                 send_bytes(c, frame, (size_t)len, true);
             ic_proto_peer_closed(c->proto);
