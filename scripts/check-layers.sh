@@ -9,8 +9,8 @@ layer_of() { # module stem -> layer
     case "$1" in
     alloc|log|buf|str|json|events|cron|error|notify|ctx|version|map|clock) echo 0 ;;
     codec|props|topic|trie|arn|policy|shadow_doc|sigv4|http_parse|ws_frame|config|config_table|sql|sql_time|aws_call|profile) echo 1 ;;
-    msg|session|retain|router|proto|auth|registry|shadow|lifecycle|engine|actions|db|migrate|meta|retained|sessions|mqtt|certs|thingdb|things|certs|policies|policydb|shadows|seed|ruledb) echo 2 ;;
-    listener|conn|tls|pki|ws|http|http_client|dataplane|control|ctl|ctl_things|ctl_certs|ctl_policies|ctl_seed|ctl_authz|ctl_rules|metrics|api_auth|transport) echo 3 ;;
+    msg|session|retain|router|proto|auth|registry|shadow|lifecycle|engine|actions|db|migrate|meta|retained|sessions|mqtt|certs|thingdb|things|certs|policies|policydb|shadows|seed|ruledb|authorizers|authorizerdb|custom_auth) echo 2 ;;
+    listener|conn|tls|pki|ws|http|http_client|dataplane|control|ctl|ctl_things|ctl_certs|ctl_policies|ctl_seed|ctl_authz|ctl_rules|ctl_authorizers|metrics|api_auth|transport) echo 3 ;;
     broker|main|iotctl|admin) echo 4 ;;
     *) echo "" ;;
     esac

@@ -72,6 +72,20 @@ ic_auth_conn_t *ic_auth_conn_new(ic_auth_t *a, const char *cert_id,
                                  const char *anon_policy, const char *client_id,
                                  const char *source_ip, const char *sni);
 void ic_auth_conn_free(ic_auth_conn_t *c);
+/* Make the policy documents a custom authorizer returned (docs[0..n),
+ * JSON texts, borrowed; compiled and kept by c) the connection's policy
+ * set, in place of the policies attached to its principal; the listener's
+ * policy (anon_policy) still applies in addition. principal_id (borrowed;
+ * may be NULL) names the documents in denial log lines
+ * ("customauth:<principal>#<i>"). Calling it again (a refresh) replaces
+ * the documents; either way the connection's cached decisions are
+ * dropped. n == 0 is valid: authenticated, allowed nothing. Returns 0, or,
+ * with nothing changed: IC_EMALFORMED when a document does not compile
+ * (why: "policy document 1: Policy document is malformed: ..."),
+ * IC_ETOOBIG when n > 63. why may be NULL. */
+int ic_auth_conn_set_inline(ic_auth_conn_t *c, const char *principal_id,
+                            const char *const *docs, size_t n, char *why,
+                            size_t whylen);
 /* The thing the connection is associated with (aws-iot-auth.md 4.7: the
  * client ID names a thing the certificate is attached to, or the
  * certificate is exclusively attached to one thing), or NULL. */

@@ -139,6 +139,7 @@ typedef struct ic_config_s {
     char *aws_service_region;    /* "" = region */
     char *aws_service_access_key;/* "" = the first credentials pair */
     char *aws_service_secret_key;
+    ic_cfg_pairs_t authorizer_functions; /* custom authorizer ARN -> URL */
 
     /* Control plane and HTTP */
     ic_cfg_pairs_t credentials; /* SigV4 access key ID -> secret */

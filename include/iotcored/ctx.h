@@ -22,6 +22,9 @@ struct ic_control_s;
 struct ic_dataplane_s;
 struct ic_engine_s;
 struct ic_rules_mod_s;
+struct ic_authorizers_s;
+struct ic_custom_auth_s;
+struct ic_custom_auth_mod_s;
 
 typedef void (*ic_done_cb)(void *data);
 
@@ -38,6 +41,9 @@ typedef struct ic_broker_s {
     struct ic_dataplane_s *dataplane; /* data-plane REST API */
     struct ic_engine_s *engine;      /* the Rules Engine (topic rules) */
     struct ic_rules_mod_s *rules;    /* its wiring (core/broker.c) */
+    struct ic_authorizers_s *authorizers; /* custom authorizers (registry) */
+    struct ic_custom_auth_s *custom_auth; /* runs them (iot/custom_auth.c) */
+    struct ic_custom_auth_mod_s *custom_auth_mod; /* its wiring (core/broker.c) */
     uint64_t boot_count;             /* starts recorded in the store */
 } ic_broker_t;
 

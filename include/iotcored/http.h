@@ -50,6 +50,7 @@ typedef enum {
     IC_HTTP_E_INTERNAL,              /* 500 InternalFailureException */
     IC_HTTP_E_UNAVAILABLE,           /* 503 ServiceUnavailableException */
     IC_HTTP_E_SQL_PARSE,             /* 400 SqlParseException */
+    IC_HTTP_E_INVALID_RESPONSE,      /* 400 InvalidResponseException */
     IC_HTTP_E_COUNT
 } ic_http_err_t;
 
@@ -126,9 +127,16 @@ typedef struct ic_http_service_s {
 
 /* What a handler that accepted a protocol upgrade (the 101 response it
  * filled) tells the transport about the caller. */
+struct ic_custom_auth_result_s;
 typedef struct ic_http_upgrade_s {
     char principal[160];      /* the authenticated caller (access key ID) */
     bool is_admin;            /* configured credentials: every action */
+    /* a custom authorizer let the caller in (its principal, documents and
+     * TTLs; borrowed for the upgrade call), or NULL */
+    const struct ic_custom_auth_result_s *custom;
+    /* no credentials yet: a custom authorizer decides at CONNECT (the
+     * username/password route over WebSocket) */
+    bool is_connect_auth;
 } ic_http_upgrade_t;
 
 /* Output of a connection, implemented by net/conn.c. */
@@ -169,6 +177,10 @@ ic_http_defer_t *ic_http_defer(const ic_http_call_t *call, ic_http_resp_t *resp)
 void ic_http_accept_upgrade(const ic_http_call_t *call, const ic_http_upgrade_t *u);
 ic_http_resp_t *ic_http_defer_resp(ic_http_defer_t *d);
 void ic_http_finish(ic_http_defer_t *d);
+/* ic_http_finish for a deferred request whose answer is a 101 (resp filled
+ * by the caller): sent, then the transport switches (io->upgrade) with the
+ * bytes that arrived meanwhile. u borrowed for the call. */
+void ic_http_finish_upgrade(ic_http_defer_t *d, const ic_http_upgrade_t *u);
 
 /* Make resp an AWS error: status from the type, body {"message": ...},
  * x-amzn-ErrorType header. */

@@ -42,6 +42,8 @@ typedef struct ic_proto_io_s {
     void (*throttle)(void *io, uint32_t ms);
     /* Bytes queued and not yet written. */
     size_t (*queued)(void *io);
+    /* End a throttle pause now (may be NULL): the bytes held are fed. */
+    void (*resume)(void *io);
 } ic_proto_io_t;
 
 /* Shared by every connection; owned by mqtt.c. */
@@ -65,6 +67,7 @@ typedef struct ic_proto_env_s {
     struct ic_shadow_svc_s *shadows; /* the Device Shadow service (REST) */
     struct ic_lifecycle_s *lifecycle; /* lifecycle events; NULL = none */
     struct ic_retain_s *retain;     /* retained messages (REST reads) */
+    struct ic_custom_auth_s *custom_auth; /* custom authorizers; NULL none */
     const char *account_id;   /* borrowed from the config */
     uint64_t n_assigned;      /* assigned client IDs handed out */
     uint64_t dropped_qos0;    /* slow-consumer drops */
@@ -99,6 +102,15 @@ const uint8_t *ic_proto_peer_cert(const ic_proto_t *pr, size_t *len,
  * closed then with WEBSOCKET_TTL_EXPIRATION. */
 void ic_proto_set_websocket(ic_proto_t *pr, const char *principal, bool is_admin,
                             int64_t deadline_ms);
+/* MQTT on 443 with ALPN mqtt: CONNECT (username, password, client ID,
+ * SNI) goes to a custom authorizer first; the connection then has the
+ * documents it returned as its policies (aws-iot-auth.md 6.3-6.4). */
+void ic_proto_require_custom_auth(ic_proto_t *pr);
+/* A transport that already asked the authorizer (a WebSocket upgrade with
+ * its headers): the connection's principal and policies are r's. */
+struct ic_custom_auth_result_s;
+void ic_proto_set_custom_auth(ic_proto_t *pr,
+                              const struct ic_custom_auth_result_s *r);
 /* The peer ended the transport cleanly (a WebSocket Close frame): a client
  * DISCONNECT for lifecycle purposes (CLIENT_INITIATED_DISCONNECT, no
  * will). */

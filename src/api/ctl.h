@@ -142,6 +142,16 @@ CTL_HANDLER(ic__ctl_enable_topic_rule);
 CTL_HANDLER(ic__ctl_disable_topic_rule);
 CTL_HANDLER(ic__ctl_delete_topic_rule);
 CTL_HANDLER(ic__ctl_get_effective_policies);
+/* ctl_authorizers.c */
+CTL_HANDLER(ic__ctl_create_authorizer);
+CTL_HANDLER(ic__ctl_describe_authorizer);
+CTL_HANDLER(ic__ctl_update_authorizer);
+CTL_HANDLER(ic__ctl_delete_authorizer);
+CTL_HANDLER(ic__ctl_list_authorizers);
+CTL_HANDLER(ic__ctl_set_default_authorizer);
+CTL_HANDLER(ic__ctl_describe_default_authorizer);
+CTL_HANDLER(ic__ctl_clear_default_authorizer);
+CTL_HANDLER(ic__ctl_test_invoke_authorizer);
 
 /* Used by the seed file too: the same rules as the API. */
 int ic__ctl_seed_apply(ctl_t *c, const char *path, char *err, size_t errlen);

@@ -26,6 +26,8 @@
 
 #include "iotcored/alloc.h"
 #include "iotcored/auth.h"
+#include "iotcored/authorizers.h"
+#include "iotcored/custom_auth.h"
 #include "iotcored/clock.h"
 #include "iotcored/config.h"
 #include "iotcored/conn.h"
@@ -58,6 +60,8 @@ struct ic_dataplane_s {
     char cert_id[65];  /* certificate caller, "" for a SigV4 caller */
     char sni[128];
     const char *listener_policy; /* borrowed from the connection */
+    bool is_custom;    /* neither signed nor a certificate: a custom
+                          authorizer decides (WebSocket only here) */
 };
 
 typedef struct ic_dataplane_s dp_t;
@@ -89,6 +93,9 @@ static int authorize(const ic_http_request_t *req, const ic_http_peer_t *peer,
     d->cert_id[0] = '\0';
     d->sni[0] = '\0';
     d->listener_policy = peer ? peer->listener_policy : NULL;
+    d->is_custom = false;
+    if (peer && peer->sni)
+        ic_strlcpy(d->sni, peer->sni, sizeof(d->sni));
     if (is_signed(req)) {
         if (ic__api_sigv4(d->b->cfg, req, services, "data", principal, why,
                           sizeof(why)) == IC_API_AUTH_OK)
@@ -118,6 +125,13 @@ static int authorize(const ic_http_request_t *req, const ic_http_peer_t *peer,
         forbidden(resp);
         return -1;
     }
+    if (d->b->custom_auth && d->b->authorizers &&
+        ic_authorizers_count(d->b->authorizers) > 0) {
+        /* a custom authorizer will decide (aws-iot-auth.md 6.3) */
+        d->is_custom = true;
+        *principal = "";
+        return 0;
+    }
     ic_log_info("http denied", "service=data peer=%s reason=\"not signed and no "
                 "client certificate\"", peer ? peer->addr : "-");
     forbidden(resp);
@@ -131,6 +145,15 @@ static bool allowed(dp_t *d, const ic_http_call_t *call, ic_auth_action_t act,
                     const char *thing, ic_http_resp_t *resp) {
     ic_auth_conn_t *ac;
     bool ok;
+    if (d->is_custom) {
+        /* custom authorizers serve MQTT over WebSocket here (AWS also
+         * takes them for HTTP Publish; not in this build) */
+        ic_log_info("http denied", "service=data peer=%s reason=\"custom "
+                    "authorizer credentials are accepted for WebSocket only\"",
+                    call->peer);
+        forbidden(resp);
+        return false;
+    }
     if (d->cert_id[0] == '\0' || d->env->auth == NULL)
         return true;
     ac = ic_auth_conn_new(d->env->auth, d->cert_id, d->listener_policy, NULL,
@@ -586,6 +609,43 @@ DP_HANDLER(list_retained) {
 
 /* ---- MQTT over WebSocket ---------------------------------------------------------- */
 
+static void ws_accept(ic_http_resp_t *resp, const ic_ws_handshake_t *hs) {
+    resp->status = 101;
+    ic_http_header_add(resp, "Upgrade", "websocket");
+    ic_http_header_add(resp, "Connection", "Upgrade");
+    ic_http_header_add(resp, "Sec-WebSocket-Accept", hs->accept);
+    ic_http_header_add(resp, "Sec-WebSocket-Protocol", hs->protocol);
+}
+
+/* A WebSocket upgrade waiting for its custom authorizer. */
+typedef struct ws_ca_s {
+    ic_http_defer_t *defer;
+    ic_ws_handshake_t hs;
+    char peer[64];
+} ws_ca_t;
+
+static void on_ws_custom(ic_custom_auth_t *ca, const ic_custom_auth_result_t *r,
+                         void *data) {
+    ws_ca_t *x = data;
+    ic_http_resp_t *resp = ic_http_defer_resp(x->defer);
+    ic_http_upgrade_t u;
+    (void)ca;
+    if (!r->is_allowed) {
+        ic_log_info("websocket refused", "peer=%s authorizer=%s reason=\"%s\"",
+                    x->peer, r->authorizer[0] ? r->authorizer : "-", r->reason);
+        forbidden(resp);
+        ic_http_finish(x->defer);
+        free(x);
+        return;
+    }
+    ws_accept(resp, &x->hs);
+    memset(&u, 0, sizeof(u));
+    ic_strlcpy(u.principal, r->principal_id, sizeof(u.principal));
+    u.custom = r;
+    ic_http_finish_upgrade(x->defer, &u);
+    free(x);
+}
+
 /* GET /mqtt with Upgrade: websocket (aws-iot-auth.md 6.1-6.2): the caller
  * signed the URL (SigV4, service iotdevicegateway or iotdata; checked by
  * authorize before routing); the subprotocol must be mqtt. A client
@@ -620,11 +680,39 @@ DP_HANDLER(ws_connect) {
         }
         return;
     }
-    resp->status = 101;
-    ic_http_header_add(resp, "Upgrade", "websocket");
-    ic_http_header_add(resp, "Connection", "Upgrade");
-    ic_http_header_add(resp, "Sec-WebSocket-Accept", hs.accept);
-    ic_http_header_add(resp, "Sec-WebSocket-Protocol", hs.protocol);
+    if (d->is_custom && ic_http_header(call->req, IC_CUSTOM_AUTH_NAME_PARAM) == NULL &&
+        strstr(call->req->query, IC_CUSTOM_AUTH_NAME_PARAM "=") == NULL &&
+        ic_authorizers_default(d->b->authorizers) == NULL) {
+        /* no authorizer named here: the CONNECT's username names it */
+        ws_accept(resp, &hs);
+        memset(&u, 0, sizeof(u));
+        u.is_connect_auth = true;
+        ic_http_accept_upgrade(call, &u);
+        return;
+    }
+    if (d->is_custom) {
+        /* headers or query carry the authorizer's credentials: ask it,
+         * answer 101 or 403 when it has decided */
+        ic_custom_auth_req_t req;
+        ws_ca_t *x = ic_xcalloc(1, sizeof(*x));
+        memset(&req, 0, sizeof(req));
+        req.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_HTTP;
+        req.server_name = d->sni[0] ? d->sni : NULL;
+        req.headers = call->req->headers;
+        req.n_headers = call->req->n_headers;
+        req.query = call->req->query[0] ? call->req->query : NULL;
+        x->hs = hs;
+        ic_strlcpy(x->peer, call->peer, sizeof(x->peer));
+        if (ic_custom_auth_invoke(d->b->custom_auth, &req, on_ws_custom, x, NULL) !=
+            0) {
+            free(x);
+            forbidden(resp);
+            return;
+        }
+        x->defer = ic_http_defer(call, resp);
+        return;
+    }
+    ws_accept(resp, &hs);
     memset(&u, 0, sizeof(u));
     ic_strlcpy(u.principal, call->principal, sizeof(u.principal));
     u.is_admin = true; /* the configured credentials may do everything */

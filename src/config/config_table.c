@@ -184,6 +184,12 @@ static const ic_directive_t directives[] = {
      "access key ID for the forwarded calls (empty: the first credentials)"},
     {"aws_service_secret_key", G(aws_service_secret_key), IC_CFG_STRING, 0, 0,
      "", false, NULL, NULL, "its secret key"},
+    /* Custom authorizers */
+    {"authorizer_function", G(authorizer_functions), IC_CFG_PAIRS, 0, 0, NULL,
+     true, NULL, NULL,
+     "ARN URL: run the custom authorizer function ARN (\"*\": any) by POSTing "
+     "AWS's event JSON to URL (repeatable); unmapped functions go to Lambda "
+     "Invoke on aws_service_endpoint"},
     /* Control plane */
     {"credentials", G(credentials), IC_CFG_PAIRS, 0, 0, NULL, true, NULL, NULL,
      "ACCESS_KEY_ID SECRET: credentials accepted in SigV4 signatures "

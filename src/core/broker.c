@@ -14,6 +14,8 @@
 #include "iotcored/broker.h"
 
 #include "iotcored/alloc.h"
+#include "iotcored/authorizers.h"
+#include "iotcored/custom_auth.h"
 #include "iotcored/conn.h"
 #include "iotcored/control.h"
 #include "iotcored/dataplane.h"
@@ -335,6 +337,91 @@ static void rules_fini(ic_broker_t *b) {
     b->rules = NULL;
 }
 
+/* ---- module: custom_auth ---------------------------------------------- */
+
+/* Custom authorizers: the registry (persisted) and the module that runs
+ * their functions, through an HTTP client of its own. At stop the client
+ * is closed first: its aborted calls complete (as failures) before the
+ * module stops delivering. The connections that could be waiting for a
+ * result have stopped before (conns comes later in the table). */
+struct ic_custom_auth_mod_s {
+    ic_http_client_t *http;   /* authorizer functions and Lambda Invoke */
+    ic_done_cb stop_cb;
+    void *stop_data;
+};
+
+static int custom_auth_init(ic_broker_t *b, char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    b->custom_auth_mod = ic_xcalloc(1, sizeof(*b->custom_auth_mod));
+    return 0;
+}
+
+static int custom_auth_start(ic_broker_t *b, char *err, size_t errlen) {
+    struct ic_custom_auth_mod_s *m = b->custom_auth_mod;
+    const ic_config_t *cfg = b->cfg;
+    ic_custom_auth_env_t env;
+    char why[256] = "";
+    b->authorizers = ic_authorizers_new(b->db);
+    if (ic_authorizers_load(b->authorizers) != 0) {
+        snprintf(err, errlen, "cannot load the custom authorizers");
+        return IC_ESTORE;
+    }
+    /* handles last: a failed start leaves none behind */
+    if (ic_http_client_new(&m->http, b->loop, NULL, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "custom_auth: cannot make the HTTP client: %s", why);
+        return IC_ECONFIG;
+    }
+    memset(&env, 0, sizeof(env));
+    env.http = http_adapter;
+    env.http_transport = m->http;
+    env.functions = &cfg->authorizer_functions; /* swapped in place on reload */
+    env.lambda_endpoint = cfg->aws_service_endpoint;
+    env.lambda_region = cfg->aws_service_region[0] ? cfg->aws_service_region
+                                                   : cfg->region;
+    env.access_key = cfg->aws_service_access_key;
+    env.secret_key = cfg->aws_service_secret_key;
+    if (env.access_key[0] == '\0' && cfg->credentials.n > 0) {
+        env.access_key = cfg->credentials.v[0];
+        env.secret_key = cfg->credentials.v[1];
+    }
+    b->custom_auth = ic_custom_auth_new(b->loop, b->authorizers, &env);
+    /* MQTT on 443 with ALPN mqtt asks it at CONNECT */
+    ic_mqtt_env(b->mqtt)->custom_auth = b->custom_auth;
+    ic_log_info("custom authorizers ready", "authorizers=%zu functions=%zu",
+                ic_authorizers_count(b->authorizers),
+                cfg->authorizer_functions.n);
+    return 0;
+}
+
+static void custom_auth_stopped(void *data) {
+    ic_broker_t *b = data;
+    b->custom_auth_mod->stop_cb(b->custom_auth_mod->stop_data);
+}
+
+static void custom_auth_http_closed(void *data) {
+    ic_broker_t *b = data;
+    ic_custom_auth_stop(b->custom_auth, custom_auth_stopped, b);
+}
+
+static void custom_auth_stop(ic_broker_t *b, ic_done_cb cb, void *data) {
+    ic_mqtt_env(b->mqtt)->custom_auth = NULL;
+    b->custom_auth_mod->stop_cb = cb;
+    b->custom_auth_mod->stop_data = data;
+    ic_http_client_close(b->custom_auth_mod->http, custom_auth_http_closed, b);
+}
+
+static void custom_auth_fini(ic_broker_t *b) {
+    ic_custom_auth_free(b->custom_auth);
+    b->custom_auth = NULL;
+    ic_authorizers_free(b->authorizers);
+    b->authorizers = NULL;
+    if (b->custom_auth_mod)
+        ic_http_client_free(b->custom_auth_mod->http);
+    free(b->custom_auth_mod);
+    b->custom_auth_mod = NULL;
+}
+
 /* ---- module: conns ---------------------------------------------------- */
 
 static void http_limits(ic_conns_t *cs, const ic_config_t *cfg) {
@@ -450,6 +537,8 @@ static const module_t modules[] = {
     {"cron", NULL, cron_start, cron_stop, cron_fini, NULL},
     {"mqtt", mqtt_init, mqtt_start, mqtt_stop, mqtt_fini, mqtt_reload},
     {"rules", rules_init, rules_start, rules_stop, rules_fini, NULL},
+    {"custom_auth", custom_auth_init, custom_auth_start, custom_auth_stop,
+     custom_auth_fini, NULL},
     {"conns", NULL, conns_start, conns_stop, conns_fini, conns_reload},
     {"control", control_init, control_start, NULL, control_fini,
      control_reload},

@@ -15,10 +15,16 @@
  * (policy.c) decides; this file supplies the context values (client ID,
  * thing, certificate fields, connect attributes) and logs denials. It must
  * not choose MQTT reason codes (proto.c does). Loop thread only.
+ *
+ * A connection authenticated by a custom authorizer carries the policy
+ * documents its function returned (ic_auth_conn_set_inline): compiled and
+ * owned by the connection, they replace the attached policies; the
+ * listener's policy still applies in addition.
  */
 #include "iotcored/auth.h"
 
 #include "iotcored/alloc.h"
+#include "iotcored/error.h"
 #include "iotcored/log.h"
 #include "iotcored/map.h"
 #include "iotcored/str.h"
@@ -78,6 +84,10 @@ struct ic_auth_conn_s {
     uint64_t thing_epoch;
     char *thing;              /* owned, NULL = none */
     slot_t *cache;            /* CACHE_SLOTS, allocated at first use */
+    bool is_inline;           /* a custom authorizer's documents are the set */
+    ic_policy_doc_t **inline_docs; /* owned, n_inline entries */
+    char **inline_names;      /* owned: "customauth:<principal>#<i>" */
+    size_t n_inline;
 };
 
 /* ---- life cycle ------------------------------------------------------------- */
@@ -166,7 +176,59 @@ void ic_auth_conn_free(ic_auth_conn_t *c) {
     free(c->ip);
     free(c->sni);
     free(c->thing);
+    for (i = 0; i < c->n_inline; i++) {
+        ic_policy_doc_free(c->inline_docs[i]);
+        free(c->inline_names[i]);
+    }
+    free(c->inline_docs);
+    free(c->inline_names);
     free(c);
+}
+
+int ic_auth_conn_set_inline(ic_auth_conn_t *c, const char *principal_id,
+                            const char *const *docs, size_t n, char *why,
+                            size_t whylen) {
+    ic_policy_doc_t **d;
+    char **names;
+    size_t i, k;
+    if (n > MAX_SET - 1) /* room for the listener's policy */
+        return ic_str_fail(why, whylen, IC_ETOOBIG,
+                           "%zu policy documents; at most %d", n, MAX_SET - 1);
+    d = ic_xcalloc(n + 1, sizeof(*d));
+    names = ic_xcalloc(n + 1, sizeof(*names));
+    for (i = 0; i < n; i++) {
+        char inner[256], name[200];
+        d[i] = ic_policy_compile(docs[i], inner, sizeof(inner));
+        if (d[i] == NULL) {
+            for (k = 0; k < i; k++) {
+                ic_policy_doc_free(d[k]);
+                free(names[k]);
+            }
+            free(d);
+            free(names);
+            return ic_str_fail(why, whylen, IC_EMALFORMED,
+                               "policy document %zu: %s", i, inner);
+        }
+        snprintf(name, sizeof(name), "customauth:%.128s#%zu",
+                 principal_id && principal_id[0] ? principal_id : "-", i);
+        names[i] = ic_xstrdup(name);
+    }
+    for (k = 0; k < c->n_inline; k++) {
+        ic_policy_doc_free(c->inline_docs[k]);
+        free(c->inline_names[k]);
+    }
+    free(c->inline_docs);
+    free(c->inline_names);
+    c->inline_docs = d;
+    c->inline_names = names;
+    c->n_inline = n;
+    c->is_inline = true;
+    /* the set and every cached decision were made for the old documents */
+    c->set_epoch = 0;
+    if (c->cache)
+        for (i = 0; i < CACHE_SLOTS; i++)
+            c->cache[i].epoch = 0;
+    return 0;
 }
 
 /* ---- the policy set ---------------------------------------------------------- */
@@ -303,6 +365,18 @@ static void load_set(ic_auth_t *a, ic_auth_conn_t *c) {
     const char *thing;
     if (c->set_epoch == a->epoch)
         return;
+    if (c->is_inline) { /* a custom authorizer's documents + the listener's */
+        c->n_docs = 0;
+        for (i = 0; i < c->n_inline; i++) {
+            c->docs[c->n_docs] = c->inline_docs[i];
+            c->names[c->n_docs++] = c->inline_names[i];
+        }
+        if (c->anon && ic_policies_get(a->policies, c->anon) &&
+            (c->docs[c->n_docs] = compiled(a, c->anon)) != NULL)
+            c->names[c->n_docs++] = ic_policies_get(a->policies, c->anon)->name;
+        c->set_epoch = a->epoch;
+        return;
+    }
     thing = conn_thing(a, c);
     n = effective(a, c->cert_id, c->anon, thing, names, MAX_SET);
     c->n_docs = 0;

@@ -20,6 +20,7 @@
 #include "iotcored/clock.h"
 #include "iotcored/codec.h"
 #include "iotcored/error.h"
+#include "iotcored/custom_auth.h"
 #include "iotcored/lifecycle.h"
 #include "iotcored/log.h"
 #include "iotcored/str.h"
@@ -41,6 +42,7 @@ enum {
     RC_PROTOCOL_ERROR = 0x82,
     RC_UNSUPPORTED_VERSION = 0x84,
     RC_CLIENT_ID_INVALID = 0x85,
+    RC_BAD_CREDENTIALS = 0x86,
     RC_NOT_AUTHORIZED = 0x87,
     RC_SHUTTING_DOWN = 0x8B,
     RC_KEEP_ALIVE_TIMEOUT = 0x8D,
@@ -60,6 +62,8 @@ enum {
     V3_BAD_VERSION = 1,
     V3_ID_REJECTED = 2,
     V3_UNAVAILABLE = 3,
+    V3_BAD_CREDENTIALS = 4,
+    V3_NOT_AUTHORIZED = 5,
 };
 
 typedef enum { ST_CONNECT, ST_ACTIVE, ST_CLOSING } state_t;
@@ -114,6 +118,24 @@ struct ic_proto_s {
     bool is_admin;             /* SigV4 by configured credentials: every
                                   action allowed (no policy context) */
     int64_t ws_deadline_ms;    /* WebSocket lifetime end (wall), 0 = none */
+    /* custom authorizer (MQTT on 443 with ALPN mqtt, or a WebSocket the
+     * authorizer let in) */
+    bool needs_custom_auth;    /* CONNECT goes to the authorizer first */
+    bool ca_done;              /* the authorizer allowed this connection */
+    ic_custom_auth_call_t *ca_call; /* invocation in flight */
+    uint8_t *ca_connect;       /* the CONNECT waiting for it (raw bytes) */
+    size_t ca_connect_len;
+    char **ca_docs;            /* the policy documents it returned */
+    size_t n_ca_docs;
+    int64_t ca_deadline_ms;    /* disconnectAfterInSeconds (wall), 0 none */
+    int64_t ca_refresh_ms;     /* refreshAfterInSeconds (wall), 0 none */
+    char *ca_user;             /* what to send again at a refresh */
+    uint8_t *ca_pass;
+    size_t ca_pass_len;
+    bool ca_has_pass;
+    char *ca_client_id;
+    const uint8_t *cur_raw;    /* the packet being dispatched (feed) */
+    size_t cur_raw_len;
     bool lc_online;            /* a `connected` event was published */
     int64_t lc_version;        /* its versionNumber (AWS 2.4) */
 };
@@ -327,6 +349,8 @@ static void publish_will(ic_proto_env_t *env, ic_session_t *s,
 
 /* Detach pr from its session: publish or schedule the will, then end or
  * park the session. */
+static void ca_free(ic_proto_t *pr);
+
 static void release_session(ic_proto_t *pr, bool with_will) {
     ic_session_t *s = pr->session;
     int64_t now = ic_clock_wall_ms();
@@ -372,6 +396,7 @@ void ic_proto_closed(ic_proto_t *pr) {
     env->n_live--;
     free_aliases(pr);
     forget_tls_peer(pr);
+    ca_free(pr);
     free(pr->principal);
     free(pr->thing);
     ic_auth_conn_free(pr->auth);
@@ -559,9 +584,13 @@ static int authenticate(ic_proto_t *pr, const ic_connect_t *c) {
     return IC_ECLOSED;
 }
 
+static int start_custom_auth(ic_proto_t *pr, const ic_connect_t *c);
+
 static int on_connect(ic_proto_t *pr, const ic_connect_t *c) {
     ic_proto_env_t *env = pr->env;
     pr->version = c->version;
+    if (pr->needs_custom_auth && !pr->ca_done)
+        return start_custom_auth(pr, c);
     if (pr->needs_cert && env->cert_auth_registry)
         return authenticate(pr, c) == 0 ? on_connect_accepted(pr, c) : IC_ECLOSED;
     return on_connect_accepted(pr, c);
@@ -591,6 +620,20 @@ static int authorize_connect(ic_proto_t *pr, const ic_connect_t *c,
     ic_auth_conn_free(pr->auth);
     pr->auth = ic_auth_conn_new(env->auth, pr->principal, pr->anon_policy, cid,
                                 pr->peer, pr->tls ? pr->tls->sni : NULL);
+    if (pr->ca_done) {
+        /* the authorizer's documents are the connection's policies */
+        char why[200];
+        if (ic_auth_conn_set_inline(pr->auth, pr->principal,
+                                    (const char *const *)pr->ca_docs, pr->n_ca_docs,
+                                    why, sizeof(why)) != 0) {
+            ic_log_info("connect refused", "peer=%s client_id=%s reason=\"%s\"",
+                        pr->peer, cid, why);
+            if (pr->version == IC_MQTT_V5)
+                return refuse_quietly(pr, RC_NOT_AUTHORIZED, 0, "AUTH_ERROR");
+            begin_close(pr, "AUTH_ERROR");
+            return IC_ECLOSED;
+        }
+    }
     if (ic_auth_allow(env->auth, pr->auth, IC_ACT_CONNECT, cid, strlen(cid), &cx) &&
         (!c->has_will ||
          (ic_auth_allow(env->auth, pr->auth, IC_ACT_PUBLISH,
@@ -612,6 +655,188 @@ static int authorize_connect(ic_proto_t *pr, const ic_connect_t *c,
         return refuse_quietly(pr, RC_NOT_AUTHORIZED, 0, "AUTH_ERROR");
     begin_close(pr, "AUTH_ERROR");
     return IC_ECLOSED;
+}
+
+/* ---- custom authorizers (aws-iot-auth.md 6.3-6.4) -------------------------- */
+
+static int dispatch(ic_proto_t *pr, ic_packet_t *pkt, size_t wire);
+
+static void ca_forget_docs(ic_proto_t *pr) {
+    size_t i;
+    for (i = 0; i < pr->n_ca_docs; i++)
+        free(pr->ca_docs[i]);
+    free(pr->ca_docs);
+    pr->ca_docs = NULL;
+    pr->n_ca_docs = 0;
+}
+
+static void ca_free(ic_proto_t *pr) {
+    if (pr->ca_call)
+        ic_custom_auth_cancel(pr->ca_call);
+    pr->ca_call = NULL;
+    ca_forget_docs(pr);
+    free(pr->ca_connect);
+    free(pr->ca_user);
+    free(pr->ca_pass);
+    free(pr->ca_client_id);
+    pr->ca_connect = NULL;
+    pr->ca_user = pr->ca_client_id = NULL;
+    pr->ca_pass = NULL;
+}
+
+/* Take the authorizer's answer: principal, policy documents, TTLs. */
+static void ca_take(ic_proto_t *pr, const ic_custom_auth_result_t *r) {
+    int64_t now = ic_clock_wall_ms();
+    size_t i;
+    ca_forget_docs(pr);
+    pr->ca_docs = ic_xcalloc(r->n_policy_documents + 1, sizeof(char *));
+    for (i = 0; i < r->n_policy_documents; i++)
+        pr->ca_docs[i] = ic_xstrdup(r->policy_documents[i]);
+    pr->n_ca_docs = r->n_policy_documents;
+    free(pr->principal);
+    pr->principal = r->principal_id[0] ? ic_xstrdup(r->principal_id) : NULL;
+    if (r->disconnect_after_s && pr->ca_deadline_ms == 0) /* not extended */
+        pr->ca_deadline_ms = now + (int64_t)r->disconnect_after_s * 1000;
+    pr->ca_refresh_ms = r->refresh_after_s ? now + (int64_t)r->refresh_after_s * 1000
+                                           : 0;
+}
+
+static void on_custom_auth(ic_custom_auth_t *ca, const ic_custom_auth_result_t *r,
+                           void *data) {
+    ic_proto_t *pr = data;
+    ic_packet_t pkt;
+    uint8_t *raw = pr->ca_connect;
+    size_t len = pr->ca_connect_len;
+    (void)ca;
+    pr->ca_call = NULL;
+    pr->ca_connect = NULL;
+    if (pr->state == ST_CLOSING) {
+        free(raw);
+        return;
+    }
+    if (!r->is_allowed) {
+        /* the module logged why; the client sees not authorized */
+        ic_log_info("connect refused", "peer=%s authorizer=%s reason=\"%s\"", pr->peer,
+                    r->authorizer[0] ? r->authorizer : "-", r->reason);
+        refuse_quietly(pr, r->status == IC_CUSTOM_AUTH_NOT_AUTHENTICATED ||
+                                   r->status == IC_CUSTOM_AUTH_BAD_CREDENTIALS
+                               ? RC_BAD_CREDENTIALS
+                               : RC_NOT_AUTHORIZED,
+                       V3_NOT_AUTHORIZED, "AUTH_ERROR");
+        free(raw);
+        return;
+    }
+    ca_take(pr, r);
+    pr->ca_done = true;
+    /* the CONNECT again, now authorized; then whatever followed it */
+    if (ic_codec_decode(raw, len, IC_MQTT_V311, pr->env->p->max_packet, &pkt) > 0) {
+        pr->cur_raw = raw;
+        pr->cur_raw_len = len;
+        dispatch(pr, &pkt, len);
+        pr->cur_raw = NULL;
+    }
+    free(raw);
+    if (pr->state != ST_CLOSING && pr->io->resume)
+        pr->io->resume(pr->io_data);
+}
+
+static int start_custom_auth(ic_proto_t *pr, const ic_connect_t *c) {
+    ic_proto_env_t *env = pr->env;
+    ic_custom_auth_req_t req;
+    int rc;
+    if (env->custom_auth == NULL || pr->cur_raw == NULL)
+        return refuse(pr, RC_NOT_AUTHORIZED, V3_NOT_AUTHORIZED,
+                      "custom authorizers are not available");
+    free(pr->ca_user);
+    free(pr->ca_pass);
+    free(pr->ca_client_id);
+    pr->ca_user = c->has_username ? ic_xstrndup((const char *)c->username.p,
+                                                c->username.len)
+                                  : NULL;
+    pr->ca_has_pass = c->has_password;
+    pr->ca_pass = c->has_password && c->password.len
+                      ? ic_xmemdup(c->password.p, c->password.len)
+                      : NULL;
+    pr->ca_pass_len = c->has_password ? c->password.len : 0;
+    pr->ca_client_id = c->client_id.len ? ic_xstrndup((const char *)c->client_id.p,
+                                                      c->client_id.len)
+                                        : NULL;
+    memset(&req, 0, sizeof(req));
+    req.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_MQTT;
+    req.server_name = pr->tls && pr->tls->sni[0] ? pr->tls->sni : NULL;
+    req.mqtt_username = pr->ca_user;
+    req.mqtt_password = pr->ca_pass;
+    req.mqtt_password_len = pr->ca_pass_len;
+    req.has_mqtt_password = pr->ca_has_pass;
+    req.mqtt_client_id = pr->ca_client_id;
+    free(pr->ca_connect);
+    pr->ca_connect = ic_xmemdup(pr->cur_raw, pr->cur_raw_len);
+    pr->ca_connect_len = pr->cur_raw_len;
+    rc = ic_custom_auth_invoke(env->custom_auth, &req, on_custom_auth, pr,
+                               &pr->ca_call);
+    if (rc != 0) {
+        free(pr->ca_connect);
+        pr->ca_connect = NULL;
+        pr->ca_call = NULL;
+        return refuse(pr, RC_NOT_AUTHORIZED, V3_NOT_AUTHORIZED,
+                      "custom authorizers are stopping");
+    }
+    /* hold the input until the answer (transport keeps what follows) */
+    pr->is_throttled = true;
+    pr->io->throttle(pr->io_data, 3600 * 1000);
+    return 0;
+}
+
+/* A refresh's answer (refreshAfterInSeconds): new documents, or out. */
+static void on_custom_refresh(ic_custom_auth_t *ca, const ic_custom_auth_result_t *r,
+                              void *data) {
+    ic_proto_t *pr = data;
+    char why[200];
+    (void)ca;
+    pr->ca_call = NULL;
+    if (pr->state != ST_ACTIVE)
+        return;
+    if (!r->is_allowed) {
+        disconnect(pr, RC_NOT_AUTHORIZED, "AUTH_ERROR");
+        return;
+    }
+    ca_take(pr, r);
+    if (pr->auth &&
+        ic_auth_conn_set_inline(pr->auth, pr->principal,
+                                (const char *const *)pr->ca_docs, pr->n_ca_docs,
+                                why, sizeof(why)) != 0) {
+        ic_log_info("custom auth refresh refused", "client_id=%s reason=\"%s\"",
+                    pr->session ? pr->session->client_id : "-", why);
+        disconnect(pr, RC_NOT_AUTHORIZED, "AUTH_ERROR");
+    }
+}
+
+static void custom_auth_refresh(ic_proto_t *pr) {
+    ic_custom_auth_req_t req;
+    memset(&req, 0, sizeof(req));
+    req.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_MQTT;
+    req.server_name = pr->tls && pr->tls->sni[0] ? pr->tls->sni : NULL;
+    req.mqtt_username = pr->ca_user;
+    req.mqtt_password = pr->ca_pass;
+    req.mqtt_password_len = pr->ca_pass_len;
+    req.has_mqtt_password = pr->ca_has_pass;
+    req.mqtt_client_id = pr->ca_client_id;
+    req.no_cache = true;
+    pr->ca_refresh_ms = 0;
+    if (ic_custom_auth_invoke(pr->env->custom_auth, &req, on_custom_refresh, pr,
+                              &pr->ca_call) != 0)
+        pr->ca_call = NULL;
+}
+
+void ic_proto_require_custom_auth(ic_proto_t *pr) {
+    pr->needs_custom_auth = true;
+    pr->needs_cert = false;
+}
+
+void ic_proto_set_custom_auth(ic_proto_t *pr, const ic_custom_auth_result_t *r) {
+    ca_take(pr, r);
+    pr->ca_done = true;
+    pr->needs_custom_auth = false;
 }
 
 static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c) {
@@ -1223,6 +1448,11 @@ int ic_proto_feed(ic_proto_t *pr, const uint8_t *buf, size_t len,
         *used = len;
         return IC_ECLOSED;
     }
+    if (pr->ca_call != NULL) {
+        /* a CONNECT is with the authorizer: the rest waits */
+        pr->is_throttled = true;
+        return 0;
+    }
     /* Called again by the transport once a throttle pause is over. */
     pr->is_throttled = false;
     while (off < len && rc == 0 && !pr->is_throttled) {
@@ -1252,7 +1482,10 @@ int ic_proto_feed(ic_proto_t *pr, const uint8_t *buf, size_t len,
             break;
         }
         pr->last_rx_ms = uv_now(pr->env->loop);
+        pr->cur_raw = buf + off;
+        pr->cur_raw_len = (size_t)n;
         rc = dispatch(pr, &pkt, (size_t)n);
+        pr->cur_raw = NULL;
         off += (size_t)n;
     }
     *used = rc == 0 ? off : len;
@@ -1367,6 +1600,14 @@ void ic_proto_sweep(ic_proto_env_t *env, uint64_t now_mono_ms,
             now_mono_ms - pr->opened_ms > CONNECT_TIMEOUT_MS) {
             ic_log_info("connect timeout", "peer=%s", pr->peer);
             begin_close(pr, "CLIENT_ERROR");
+        } else if (pr->ca_deadline_ms && now_wall_ms >= pr->ca_deadline_ms &&
+                   pr->state != ST_CLOSING) {
+            /* AWS 2.3: older than the authorizer's disconnectAfterInSeconds */
+            disconnect(pr, RC_NOT_AUTHORIZED, "CUSTOMAUTH_TTL_EXPIRATION");
+        } else if (pr->ca_refresh_ms && now_wall_ms >= pr->ca_refresh_ms &&
+                   pr->state == ST_ACTIVE && pr->ca_call == NULL &&
+                   pr->ca_user != NULL) {
+            custom_auth_refresh(pr);
         } else if (pr->ws_deadline_ms && now_wall_ms >= pr->ws_deadline_ms &&
                    pr->state != ST_CLOSING) {
             /* AWS 2.3: a WebSocket connection older than its TTL */

@@ -667,6 +667,10 @@ static void http_upgrade(void *io, const ic_http_upgrade_t *u, const uint8_t *re
     ic_proto_set_websocket(c->proto, u->principal, u->is_admin,
                            cs->ws_lifetime_ms ? ic_clock_wall_ms() + cs->ws_lifetime_ms
                                               : 0);
+    if (u->custom)
+        ic_proto_set_custom_auth(c->proto, u->custom);
+    else if (u->is_connect_auth)
+        ic_proto_require_custom_auth(c->proto);
     ic_log_info("websocket open", "peer=%s principal=%s", ic_proto_peer(c->proto),
                 u->principal[0] ? u->principal : "-");
     if (n > 0) {
@@ -688,11 +692,8 @@ static void dispatch_alpn(conn_t *c) {
         ic_proto_require_peer(c->proto, true);
         break;
     case IC_ALPN_MQTT_CUSTOM:
-        ic_log_info("connection refused",
-                    "peer=%s alpn=mqtt reason=\"custom authorizers are not "
-                    "available in this build yet\"",
-                    ic_proto_peer(c->proto));
-        conn_close_now(c);
+        /* AWS 4.8: MQTT with a custom authorizer (username/password) */
+        ic_proto_require_custom_auth(c->proto);
         break;
     default:
         c->is_http = true;
@@ -789,8 +790,16 @@ static void io_throttle(void *io, uint32_t ms) {
     uv_timer_start(c->throttle, on_throttle_done, ms ? ms : 1, 0);
 }
 
+static void io_resume(void *io) {
+    conn_t *c = io;
+    if (c->throttle == NULL || !c->is_read_paused || c->is_closing)
+        return;
+    uv_timer_stop(c->throttle);
+    on_throttle_done(c->throttle);
+}
+
 static const ic_proto_io_t io_ops = {io_send, io_send_publish, io_close,
-                                     io_throttle, io_queued};
+                                     io_throttle, io_queued, io_resume};
 
 /* ---- accept ---------------------------------------------------------------------- */
 

@@ -58,6 +58,7 @@ static const struct {
     [IC_HTTP_E_INTERNAL] = {"InternalFailureException", 500},
     [IC_HTTP_E_UNAVAILABLE] = {"ServiceUnavailableException", 503},
     [IC_HTTP_E_SQL_PARSE] = {"SqlParseException", 400},
+    [IC_HTTP_E_INVALID_RESPONSE] = {"InvalidResponseException", 400},
 };
 
 struct ic_http_defer_s {
@@ -491,6 +492,27 @@ void ic_http_accept_upgrade(const ic_http_call_t *call, const ic_http_upgrade_t 
 
 ic_http_resp_t *ic_http_defer_resp(ic_http_defer_t *d) {
     return &d->resp;
+}
+
+void ic_http_finish_upgrade(ic_http_defer_t *d, const ic_http_upgrade_t *u) {
+    ic_http_t *h = d->h;
+    if (h == NULL || d->resp.status != 101) {
+        ic_http_finish(d);
+        return;
+    }
+    ic_log_debug("http", "service=%s op=%s peer=%s status=101", h->svc->name, d->op,
+                 h->peer);
+    send_response(h, &d->resp, true, false);
+    h->pending = NULL;
+    h->is_closed = true;
+    {
+        ic_buf_t b = h->backlog;
+        ic_buf_init(&h->backlog);
+        h->io->upgrade(h->io_data, u, b.data, b.len);
+        ic_buf_free(&b);
+    }
+    resp_free(&d->resp);
+    free(d);
 }
 
 void ic_http_finish(ic_http_defer_t *d) {

@@ -149,6 +149,21 @@ static const char *const steps[] = {
     "  tags TEXT NOT NULL DEFAULT '[]',"
     "  created_ms INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* 8: custom authorizers; keys is a JSON object (key name -> PEM),
+     * token_key_name '' when none; at most one row is_default. */
+    "CREATE TABLE authorizers ("
+    "  name TEXT PRIMARY KEY,"
+    "  function_arn TEXT NOT NULL,"
+    "  token_key_name TEXT NOT NULL,"
+    "  keys TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  signing_disabled INTEGER NOT NULL,"
+    "  caching_for_http INTEGER NOT NULL,"
+    "  tags TEXT NOT NULL DEFAULT '[]',"
+    "  is_default INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 int ic_migrate_latest(void) {

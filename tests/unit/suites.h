@@ -24,5 +24,6 @@ Suite *ic_sql_suite(void);
 Suite *ic_aws_call_suite(void);
 Suite *ic_http_client_suite(void);
 Suite *ic_ws_frame_suite(void);
+Suite *ic_custom_auth_suite(void);
 
 #endif

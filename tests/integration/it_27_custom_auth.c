@@ -1,0 +1,182 @@
+/* it_27_custom_auth.c - custom authorizers at the entry points, with the
+ * authorizer function served by a local HTTP server
+ * (py/authorizer_server.py, invoked through `authorizer_function`):
+ * MQTT on the 443-style listener with ALPN mqtt (mosquitto with a username
+ * naming the authorizer and a password) allowed, denied, malformed and
+ * slow; the policy it returns enforced; MQTT over WebSocket with the
+ * authorizer named in the upgrade headers (MQTT.js) and by the CONNECT
+ * username. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define AKID "AKIAIOSFODNN7EXAMPLE"
+#define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+#define FN "arn:aws:lambda:us-east-1:123456789012:function:auth"
+
+static ich_proc_t fnsrv;
+static char alpn_port[16], ca[300];
+
+static int free_port(void) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static void sh_ok(const char *cmd) {
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    char *out = NULL;
+    int rc = ich_run(argv, NULL, 60000, &out);
+    ck_assert_msg(rc == 0, "`%s` exited %d:\n%s", cmd, rc, out);
+    free(out);
+}
+
+static void start(ich_t *h) {
+    char body[1024], port[16], cmd[1024];
+    int p = free_port(), i, fd = -1;
+    const char *argv[] = {"python3", IC_SRCDIR "/tests/integration/py/authorizer_server.py",
+                          port, NULL};
+    ich_init(h);
+    snprintf(port, sizeof(port), "%d", p);
+    ich_bg(&fnsrv, h, argv);
+    for (i = 0; i < 400 && fd < 0; i++) {
+        fd = ich_connect(p);
+        if (fd < 0)
+            usleep(50000);
+    }
+    ck_assert(fd >= 0);
+    close(fd);
+    snprintf(body, sizeof(body),
+             "credentials " AKID " " SECRET "\nconnect_rate_limit 0\n"
+             "authorizer_function " FN " http://127.0.0.1:%d/\n" ICH_MQTT_LISTENER
+             "listener alpn\n  bind 127.0.0.1\n  port 0\n  protocol alpn\n"
+             "listener control\n  bind 127.0.0.1\n  port 0\n  protocol control\n"
+             "  tls off\n",
+             p);
+    ich_write_conf(h, body);
+    ich_spawn(h);
+    setenv("AWS_ACCESS_KEY_ID", AKID, 1);
+    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
+    setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
+    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    snprintf(alpn_port, sizeof(alpn_port), "%d", ich_port(h, "alpn"));
+    snprintf(ca, sizeof(ca), "%s/data/ca.pem", h->dir);
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/aws --endpoint-url http://127.0.0.1:%d iot create-authorizer "
+             "--authorizer-name a1 --authorizer-function-arn " FN " --token-key-name "
+             "token --signing-disabled --status ACTIVE >/dev/null",
+             ich_port(h, "control"));
+    sh_ok(cmd);
+}
+
+static int mpub(const char *user, const char *pass, const char *topic, const char *ver,
+                char **out) {
+    const char *argv[] = {"mosquitto_pub", "-h", "localhost", "-p", alpn_port,
+                          "--tls-alpn", "mqtt", "--cafile", ca, "-u", user, "-P", pass,
+                          "-V", ver, "-q", "1", "-i", "dev-ca", "-t", topic, "-m", "x",
+                          NULL};
+    return ich_run(argv, NULL, 20000, out);
+}
+
+START_TEST(alpn_mqtt_username_password) {
+    ich_t h;
+    char *out = NULL;
+    start(&h);
+    /* allowed: the authorizer's policy lets it publish on ca/... */
+    ck_assert_int_eq(mpub("dev?x-amz-customauthorizer-name=a1", "secret", "ca/x",
+                          "mqttv5", NULL), 0);
+    ck_assert(ich_wait_log(&h, "client connected client_id=dev-ca", 1, 5000));
+    ck_assert(ich_wait_log(&h, "cert_id=alice", 1, 5000));
+    /* ... and nothing else: PUBACK 0x87 */
+    mpub("dev?x-amz-customauthorizer-name=a1", "secret", "other/x", "mqttv5", &out);
+    ck_assert_msg(strcasestr(out, "not authori"), "%s", out);
+    free(out);
+    ck_assert(ich_wait_log(&h, "authorization denied client_id=dev-ca principal=alice "
+                               "action=iot:Publish", 1, 5000));
+    /* denied by the function: MQTT 5 CONNACK 0x86, 3.1.1 CONNACK 5 */
+    ck_assert_int_ne(mpub("dev?x-amz-customauthorizer-name=a1", "deny", "ca/x",
+                          "mqttv5", &out), 0);
+    ck_assert_msg(strcasestr(out, "bad user name or password"), "%s", out);
+    free(out);
+    ck_assert_int_ne(mpub("dev?x-amz-customauthorizer-name=a1", "deny", "ca/x",
+                          "mqttv311", &out), 0);
+    ck_assert_msg(strcasestr(out, "not authori"), "%s", out);
+    free(out);
+    ck_assert(ich_wait_log(&h, "connect refused peer=127.0.0.1 authorizer=a1 "
+                               "reason=\"authorizer returned isAuthenticated false\"",
+                           2, 5000));
+    /* a malformed answer and a function too slow: refused, with the reason */
+    ck_assert_int_ne(mpub("dev?x-amz-customauthorizer-name=a1", "malformed", "ca/x",
+                          "mqttv5", NULL), 0);
+    ck_assert(ich_wait_log(&h, "reason=\"malformed authorizer response", 1, 5000));
+    ck_assert_int_ne(mpub("dev?x-amz-customauthorizer-name=a1", "slow", "ca/x",
+                          "mqttv5", NULL), 0);
+    ck_assert(ich_wait_log(&h, "reason=\"authorizer timed out after 5000 ms\"", 1,
+                           10000));
+    /* an unknown authorizer */
+    ck_assert_int_ne(mpub("dev?x-amz-customauthorizer-name=nope", "secret", "ca/x",
+                          "mqttv5", NULL), 0);
+    ck_assert(ich_wait_log(&h, "authorizer=nope", 1, 5000));
+    /* other clients unaffected: still allowed */
+    ck_assert_int_eq(mpub("dev?x-amz-customauthorizer-name=a1", "secret", "ca/y",
+                          "mqttv311", NULL), 0);
+    ich_stop(&h);
+    ich_bg_kill(&fnsrv, SIGTERM);
+}
+END_TEST
+
+START_TEST(websocket_headers) {
+    ich_t h;
+    char *out = NULL;
+    int rc;
+    start(&h);
+    {
+        const char *argv[] = {"node", IC_SRCDIR "/tests/integration/js/wss_custom.js",
+                              "localhost", alpn_port, ca, "a1", "token", "allow", NULL};
+        rc = ich_run(argv, NULL, 30000, &out);
+    }
+    ck_assert_msg(rc == 0 && strstr(out, "ok wss_custom"), "%s", out);
+    free(out);
+    ck_assert(ich_wait_log(&h, "websocket open peer=127.0.0.1 principal=alice", 1, 5000));
+    {
+        const char *argv[] = {"node", IC_SRCDIR "/tests/integration/js/wss_custom.js",
+                              "localhost", alpn_port, ca, "a1", "token", "deny", NULL};
+        rc = ich_run(argv, NULL, 30000, &out);
+    }
+    ck_assert_msg(rc != 0 && strstr(out, "FAIL"), "%s", out);
+    free(out);
+    ck_assert(ich_wait_log(&h, "websocket refused peer=127.0.0.1 authorizer=a1 "
+                               "reason=\"authorizer returned isAuthenticated false\"",
+                           1, 5000));
+    ck_assert(ich_wait_log(&h, "op=iotcored:MqttOverWebSocket peer=127.0.0.1 "
+                               "status=403", 1, 5000));
+    ich_stop(&h);
+    ich_bg_kill(&fnsrv, SIGTERM);
+}
+END_TEST
+
+Suite *ic_it_suite(void) {
+    Suite *s = suite_create("27_custom_auth");
+    TCase *tc = tcase_create("custom_auth");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, alpn_mqtt_username_password);
+    tcase_add_test(tc, websocket_headers);
+    suite_add_tcase(s, tc);
+    return s;
+}
