@@ -171,12 +171,51 @@ START_TEST(websocket_headers) {
 }
 END_TEST
 
+/* The AWS IoT Device SDK v2 for JavaScript with a custom authorizer:
+ * direct MQTT 3.1.1 and 5 on ALPN mqtt, and MQTT 5 over WebSocket (the
+ * credentials in the CONNECT); openssl s_client sees ALPN mqtt chosen. */
+START_TEST(sdk_v2_and_openssl) {
+    ich_t h;
+    char *out = NULL, cmd[1024];
+    static const char *const modes[] = {"direct3", "direct5", "ws5"};
+    size_t i;
+    start(&h);
+    for (i = 0; i < 3; i++) {
+        char id[32], want[48];
+        const char *argv[] = {"node", IC_SRCDIR "/tests/sdk/custom_auth.js", "localhost",
+                              alpn_port, ca, "a1", "secret", modes[i], id, NULL};
+        int rc;
+        snprintf(id, sizeof(id), "sdk-%s", modes[i]);
+        rc = ich_run(argv, NULL, 40000, &out);
+        snprintf(want, sizeof(want), "ok custom_auth %s", modes[i]);
+        ck_assert_msg(rc == 0 && strstr(out, want), "%s: %s", modes[i], out);
+        free(out);
+    }
+    ck_assert_int_eq(ich_count_log(&h, "cert_id=alice"), 3);
+    snprintf(cmd, sizeof(cmd),
+             "echo | openssl s_client -connect 127.0.0.1:%s -servername localhost "
+             "-alpn mqtt -CAfile %s 2>/dev/null | grep -E '^ALPN protocol|Verify "
+             "return code'", alpn_port, ca);
+    {
+        const char *sh[] = {"sh", "-c", cmd, NULL};
+        ck_assert_int_eq(ich_run(sh, NULL, 10000, &out), 0);
+    }
+    ck_assert_msg(strstr(out, "ALPN protocol: mqtt\n") &&
+                      strstr(out, "Verify return code: 0 (ok)"),
+                  "%s", out);
+    free(out);
+    ich_stop(&h);
+    ich_bg_kill(&fnsrv, SIGTERM);
+}
+END_TEST
+
 Suite *ic_it_suite(void) {
     Suite *s = suite_create("27_custom_auth");
     TCase *tc = tcase_create("custom_auth");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, alpn_mqtt_username_password);
     tcase_add_test(tc, websocket_headers);
+    tcase_add_test(tc, sdk_v2_and_openssl);
     suite_add_tcase(s, tc);
     return s;
 }
