@@ -61,7 +61,10 @@ struct ic_dataplane_s {
     char sni[128];
     const char *listener_policy; /* borrowed from the connection */
     bool is_custom;    /* neither signed nor a certificate: a custom
-                          authorizer decides (WebSocket only here) */
+                          authorizer decides (WebSocket, Publish) */
+    /* a Publish the authorizer allowed: its documents decide (set only
+     * while that request is being handled) */
+    const ic_custom_auth_result_t *custom_result;
 };
 
 typedef struct ic_dataplane_s dp_t;
@@ -145,11 +148,25 @@ static bool allowed(dp_t *d, const ic_http_call_t *call, ic_auth_action_t act,
                     const char *thing, ic_http_resp_t *resp) {
     ic_auth_conn_t *ac;
     bool ok;
+    if (d->custom_result) {
+        /* the authorizer's documents, as for an MQTT connection */
+        const ic_custom_auth_result_t *r = d->custom_result;
+        char why[200];
+        ac = ic_auth_conn_new(d->env->auth, NULL, d->listener_policy, NULL,
+                              call->peer, d->sni);
+        ok = ic_auth_conn_set_inline(ac, r->principal_id, r->policy_documents,
+                                     r->n_policy_documents, why, sizeof(why)) == 0 &&
+             ic_auth_allow(d->env->auth, ac, act, thing, strlen(thing), NULL);
+        ic_auth_conn_free(ac);
+        if (!ok)
+            forbidden(resp);
+        return ok;
+    }
     if (d->is_custom) {
-        /* custom authorizers serve MQTT over WebSocket here (AWS also
-         * takes them for HTTP Publish; not in this build) */
+        /* AWS 5.1: custom authorizers serve Publish only over HTTPS */
         ic_log_info("http denied", "service=data peer=%s reason=\"custom "
-                    "authorizer credentials are accepted for WebSocket only\"",
+                    "authorizer credentials are accepted for Publish and "
+                    "WebSocket only\"",
                     call->peer);
         forbidden(resp);
         return false;
@@ -364,8 +381,123 @@ static const char *hdr_of(const ic_http_call_t *call, const char *name) {
     return h ? h->value : NULL;
 }
 
+/* An HTTP Publish waiting for its custom authorizer: the request, copied. */
+typedef struct pub_ca_s {
+    dp_t *d;
+    ic_http_defer_t *defer;
+    char *topic, *query, *method, *path;
+    uint8_t *body;
+    size_t body_len;
+    ic_http_header_t *headers;
+    size_t n_headers;
+    char peer[64], sni[128];
+    const char *listener_policy;
+} pub_ca_t;
+
+static void publish_impl(const ic_http_call_t *call, ic_http_resp_t *resp,
+                         dp_t *d);
+
+static void pub_ca_free(pub_ca_t *x) {
+    size_t i;
+    for (i = 0; i < x->n_headers; i++) {
+        free((char *)(uintptr_t)x->headers[i].name);
+        free((char *)(uintptr_t)x->headers[i].value);
+    }
+    free(x->headers);
+    free(x->topic);
+    free(x->query);
+    free(x->method);
+    free(x->path);
+    free(x->body);
+    free(x);
+}
+
+static void on_pub_custom(ic_custom_auth_t *ca, const ic_custom_auth_result_t *r,
+                          void *data) {
+    pub_ca_t *x = data;
+    dp_t *d = x->d;
+    ic_http_resp_t *resp = ic_http_defer_resp(x->defer);
+    (void)ca;
+    if (!r->is_allowed) {
+        forbidden(resp);
+    } else {
+        /* the request again, now with the authorizer's documents */
+        ic_http_request_t req;
+        ic_http_call_t call;
+        memset(&req, 0, sizeof(req));
+        memset(&call, 0, sizeof(call));
+        req.method = x->method;
+        req.path = x->path;
+        req.query = x->query;
+        req.headers = x->headers;
+        req.n_headers = x->n_headers;
+        req.body = x->body;
+        req.body_len = x->body_len;
+        call.req = &req;
+        call.label_names[0] = "topic";
+        call.label_values[0] = x->topic;
+        call.n_labels = 1;
+        call.principal = r->principal_id;
+        call.peer = x->peer;
+        ic_strlcpy(d->sni, x->sni, sizeof(d->sni));
+        d->cert_id[0] = '\0';
+        d->listener_policy = x->listener_policy;
+        d->is_custom = false;
+        d->custom_result = r;
+        publish_impl(&call, resp, d);
+        d->custom_result = NULL;
+    }
+    ic_http_finish(x->defer);
+    pub_ca_free(x);
+}
+
 DP_HANDLER(publish) {
     dp_t *d = data;
+    if (d->is_custom) {
+        /* AWS 5.3: the authorizer's name, token and signature in the
+         * headers or query string; answered when it has decided */
+        const ic_http_request_t *rq = call->req;
+        ic_custom_auth_req_t req;
+        pub_ca_t *x = ic_xcalloc(1, sizeof(*x));
+        size_t i;
+        x->d = d;
+        x->topic = ic_xstrdup(ic_http_label(call, "topic"));
+        x->query = ic_xstrdup(rq->query);
+        x->method = ic_xstrdup(rq->method);
+        x->path = ic_xstrdup(rq->path);
+        x->body = rq->body_len ? ic_xmemdup(rq->body, rq->body_len) : NULL;
+        x->body_len = rq->body_len;
+        x->headers = ic_xcalloc(rq->n_headers + 1, sizeof(*x->headers));
+        for (i = 0; i < rq->n_headers; i++) {
+            x->headers[i].name = ic_xstrdup(rq->headers[i].name);
+            x->headers[i].name_len = rq->headers[i].name_len;
+            x->headers[i].value = ic_xstrdup(rq->headers[i].value);
+            x->headers[i].value_len = rq->headers[i].value_len;
+        }
+        x->n_headers = rq->n_headers;
+        ic_strlcpy(x->peer, call->peer, sizeof(x->peer));
+        ic_strlcpy(x->sni, d->sni, sizeof(x->sni));
+        x->listener_policy = d->listener_policy;
+        memset(&req, 0, sizeof(req));
+        req.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_HTTP;
+        req.server_name = d->sni[0] ? d->sni : NULL;
+        req.headers = rq->headers;
+        req.n_headers = rq->n_headers;
+        req.query = rq->query[0] ? rq->query : NULL;
+        if (ic_custom_auth_invoke(d->b->custom_auth, &req, on_pub_custom, x, NULL) !=
+            0) {
+            pub_ca_free(x);
+            forbidden(resp);
+            return;
+        }
+        x->defer = ic_http_defer(call, resp);
+        return;
+    }
+    publish_impl(call, resp, d);
+}
+
+static void publish_impl(const ic_http_call_t *call, ic_http_resp_t *resp,
+                         dp_t *d) {
     const char *topic = ic_http_label(call, "topic"), *why = NULL, *h;
     char ct[256] = "", rt[512] = "";
     long qos = 0, expiry = -1;

@@ -5,7 +5,8 @@
  * naming the authorizer and a password) allowed, denied, malformed and
  * slow; the policy it returns enforced; MQTT over WebSocket with the
  * authorizer named in the upgrade headers (MQTT.js) and by the CONNECT
- * username. */
+ * username; HTTPS Publish (curl) with the authorizer's name and token in
+ * the headers or the query string. */
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -209,6 +210,93 @@ START_TEST(sdk_v2_and_openssl) {
 }
 END_TEST
 
+static char *sh_out(const char *cmd) {
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    char *out = NULL;
+    int rc = ich_run(argv, NULL, 30000, &out);
+    ck_assert_msg(rc == 0, "`%s` exited %d:\n%s", cmd, rc, out);
+    return out;
+}
+
+/* HTTPS Publish with a custom authorizer (aws-iot-auth.md 5.3): the
+ * authorizer's name and token in headers or in the query string; the
+ * policy it returns decides the topic; a denial is a 403 and publishes
+ * nothing. */
+START_TEST(https_publish) {
+    ich_t h;
+    ich_proc_t sub;
+    char *out = NULL, cmd[1024], base[600];
+    start(&h);
+    {
+        const char *argv[] = {"mosquitto_sub", "-h", "localhost", "-p", alpn_port,
+                              "--tls-alpn", "mqtt", "--cafile", ca, "-u",
+                              "sub?x-amz-customauthorizer-name=a1", "-P", "secret",
+                              "-i", "sub-ca", "-q", "1", "-t", "ca/#", "-v", "-C", "2",
+                              "-W", "30", NULL};
+        ich_bg(&sub, &h, argv);
+    }
+    ck_assert(ich_wait_log(&h, "client subscribed client_id=sub-ca", 1, 10000));
+    snprintf(base, sizeof(base),
+             "curl -s -w ' %%{http_code}' --no-alpn --cacert %s -X POST "
+             "--data-binary", ca);
+    /* allowed, named in the headers */
+    snprintf(cmd, sizeof(cmd),
+             "%s hello -H 'x-amz-customauthorizer-name: a1' -H 'token: allow' "
+             "'https://localhost:%s/topics/ca/http?qos=1'", base, alpn_port);
+    out = sh_out(cmd);
+    ck_assert_msg(strstr(out, "{\"message\":\"OK\",\"traceId\":\"") &&
+                      strstr(out, "\"} 200"), "%s", out);
+    free(out);
+    /* allowed, named in the query string (curl's default ALPN offer,
+     * h2 and http/1.1: http/1.1 chosen) */
+    snprintf(cmd, sizeof(cmd),
+             "curl -s -w ' %%{http_code}' --cacert %s --data-binary again "
+             "'https://localhost:%s/topics/ca/q?"
+             "x-amz-customauthorizer-name=a1&token=allow'", ca, alpn_port);
+    out = sh_out(cmd);
+    ck_assert_msg(strstr(out, "\"} 200"), "%s", out);
+    free(out);
+    /* a topic outside the authorizer's policy, a denying function, no
+     * token at all: 403, nothing published */
+    snprintf(cmd, sizeof(cmd),
+             "%s nope -H 'x-amz-customauthorizer-name: a1' -H 'token: allow' "
+             "'https://localhost:%s/topics/other/x'", base, alpn_port);
+    out = sh_out(cmd);
+    ck_assert_msg(strstr(out, "\"message\":\"Forbidden\"") && strstr(out, "} 403"),
+                  "%s", out);
+    free(out);
+    ck_assert(ich_wait_log(&h, "authorization denied", 1, 5000));
+    snprintf(cmd, sizeof(cmd),
+             "%s nope -H 'x-amz-customauthorizer-name: a1' -H 'token: deny' "
+             "'https://localhost:%s/topics/ca/x'", base, alpn_port);
+    out = sh_out(cmd);
+    ck_assert_msg(strstr(out, "} 403"), "%s", out);
+    free(out);
+    ck_assert(ich_wait_log(&h, "reason=\"authorizer returned isAuthenticated false\"", 1,
+                           5000));
+    snprintf(cmd, sizeof(cmd),
+             "%s nope -H 'x-amz-customauthorizer-name: a1' "
+             "'https://localhost:%s/topics/ca/x'", base, alpn_port);
+    out = sh_out(cmd);
+    ck_assert_msg(strstr(out, "} 403"), "%s", out);
+    free(out);
+    /* the custom credentials are for Publish only */
+    snprintf(cmd, sizeof(cmd),
+             "curl -s -w ' %%{http_code}' --no-alpn --cacert %s -H "
+             "'x-amz-customauthorizer-name: a1' -H 'token: allow' "
+             "'https://localhost:%s/retainedMessage/ca/http'", ca, alpn_port);
+    out = sh_out(cmd);
+    ck_assert_msg(strstr(out, "} 403"), "%s", out);
+    free(out);
+    ck_assert(ich_wait_log(&h, "accepted for Publish and WebSocket only", 1, 5000));
+    ck_assert_int_eq(ich_bg_wait(&sub, 30000, &out), 0);
+    ck_assert_str_eq(out, "ca/http hello\nca/q again\n");
+    free(out);
+    ich_stop(&h);
+    ich_bg_kill(&fnsrv, SIGTERM);
+}
+END_TEST
+
 Suite *ic_it_suite(void) {
     Suite *s = suite_create("27_custom_auth");
     TCase *tc = tcase_create("custom_auth");
@@ -216,6 +304,7 @@ Suite *ic_it_suite(void) {
     tcase_add_test(tc, alpn_mqtt_username_password);
     tcase_add_test(tc, websocket_headers);
     tcase_add_test(tc, sdk_v2_and_openssl);
+    tcase_add_test(tc, https_publish);
     suite_add_tcase(s, tc);
     return s;
 }
