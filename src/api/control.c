@@ -322,6 +322,7 @@ static CTL_HANDLER(status) {
                                     : l->port);
         cJSON_AddItemToArray(ls, e);
     }
+    ic__ctl_counters_json(c, o, ls);
     ic_http_json(resp, o);
 }
 

@@ -133,6 +133,9 @@ CTL_HANDLER(ic__ctl_list_targets_for_policy);
 CTL_HANDLER(ic__ctl_test_authorization);
 /* metrics.c */
 CTL_HANDLER(ic__ctl_metrics);
+/* The /metrics counters as JSON members of o (/iotcored/status), and each
+ * entry of listeners (objects with "name") given its "connections". */
+void ic__ctl_counters_json(ctl_t *c, cJSON *o, cJSON *listeners);
 /* ctl_rules.c */
 CTL_HANDLER(ic__ctl_create_topic_rule);
 CTL_HANDLER(ic__ctl_replace_topic_rule);

@@ -5,7 +5,8 @@
  * protocol, bytes, messages by QoS and direction, drops by reason,
  * sessions, retained messages, shadow requests, rule executions, the
  * store's queue and commit time) and prints them; keeps no state and
- * changes nothing. Unauthenticated, like /iotcored/root-ca: Prometheus does
+ * changes nothing; ic__ctl_counters_json gives the same counters to
+ * /iotcored/status (`iotctl status`). Unauthenticated, like /iotcored/root-ca: Prometheus does
  * not sign requests, and the control listener is on loopback by default.
  * Loop thread only.
  */
@@ -20,6 +21,7 @@
 #include "iotcored/session.h"
 #include "iotcored/shadow.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,4 +133,80 @@ CTL_HANDLER(ic__ctl_metrics) {
                        (double)max_us / 1e6);
     }
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* ---- the same counters for /iotcored/status ------------------------------ */
+
+static void add_num(cJSON *o, const char *k, uint64_t v) {
+    cJSON_AddNumberToObject(o, k, (double)v);
+}
+
+/* one listener's connections, summed over its protocols */
+typedef struct {
+    cJSON *listeners;
+} by_listener_t;
+
+static void on_conns_json(const char *listener, const char *protocol, uint64_t n,
+                          void *data) {
+    by_listener_t *bl = data;
+    cJSON *l, *cur;
+    (void)protocol;
+    cJSON_ArrayForEach(l, bl->listeners) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(l, "name");
+        if (cJSON_IsString(name) && strcmp(name->valuestring, listener) == 0) {
+            cur = cJSON_GetObjectItemCaseSensitive(l, "connections");
+            if (cJSON_IsNumber(cur))
+                cJSON_SetNumberValue(cur, cur->valuedouble + (double)n);
+            else
+                add_num(l, "connections", n);
+            return;
+        }
+    }
+}
+
+void ic__ctl_counters_json(ctl_t *c, cJSON *o, cJSON *listeners) {
+    ic_proto_env_t *env = c->env;
+    uint64_t bin = 0, bout = 0, total_us = 0, max_us = 0, sh[3][2];
+    static const char *const ops[3] = {"get", "update", "delete"};
+    cJSON *x, *l;
+    int i;
+    by_listener_t bl = {listeners};
+    cJSON_ArrayForEach(l, listeners) {
+        if (!cJSON_GetObjectItemCaseSensitive(l, "connections"))
+            add_num(l, "connections", 0);
+    }
+    if (c->b->conns)
+        ic_conns_stats(c->b->conns, on_conns_json, &bl, &bin, &bout);
+    add_num(o, "bytesReceived", bin);
+    add_num(o, "bytesSent", bout);
+    x = cJSON_AddObjectToObject(o, "messagesReceived");
+    add_num(x, "qos0", env->msgs_in[0]);
+    add_num(x, "qos1", env->msgs_in[1]);
+    x = cJSON_AddObjectToObject(o, "messagesSent");
+    add_num(x, "qos0", env->msgs_out[0]);
+    add_num(x, "qos1", env->msgs_out[1]);
+    x = cJSON_AddObjectToObject(o, "dropped");
+    add_num(x, "policy", env->auth ? ic_auth_denials(env->auth) : 0);
+    add_num(x, "rateLimit", env->rate_limited);
+    add_num(x, "tooLarge", env->too_large);
+    add_num(x, "slowConsumer", env->dropped_qos0);
+    add_num(x, "queueFull", ic_sessions_dropped(env->sessions));
+    add_num(o, "sessions", ic_sessions_count(env->sessions));
+    add_num(o, "retainedMessages", ic_retain_count(env->retain));
+    x = cJSON_AddObjectToObject(o, "shadowRequests");
+    ic_shadow_svc_stats(env->shadows, sh);
+    for (i = 0; i < 3; i++) {
+        cJSON *op = cJSON_AddObjectToObject(x, ops[i]);
+        add_num(op, "accepted", sh[i][0]);
+        add_num(op, "rejected", sh[i][1]);
+    }
+    if (c->b->db) {
+        ic_db_commit_time(c->b->db, &total_us, &max_us);
+        x = cJSON_AddObjectToObject(o, "store");
+        add_num(x, "queue", ic_db_depth(c->b->db));
+        add_num(x, "commits", ic_db_commits(c->b->db));
+        add_num(x, "writes", ic_db_ops(c->b->db));
+        cJSON_AddNumberToObject(x, "commitSecondsTotal", (double)total_us / 1e6);
+        cJSON_AddNumberToObject(x, "commitMaxSeconds", (double)max_us / 1e6);
+    }
 }

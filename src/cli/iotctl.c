@@ -1759,6 +1759,68 @@ static void print_count(const cJSON *j, const char *key, const char *label) {
     print_kv(label, cJSON_IsNumber(v) ? num : NULL);
 }
 
+/* "label  k1 v1, k2 v2, ..." from the numbers of object key of j (keys
+ * and labels paired in names: key, label, key, label, ..., NULL). */
+static void print_group(const cJSON *j, const char *key, const char *label,
+                        const char *const *names) {
+    const cJSON *o = key ? cJSON_GetObjectItemCaseSensitive(j, key) : j;
+    char line[512] = "";
+    size_t k;
+    if (!cJSON_IsObject(o))
+        return;
+    for (k = 0; names[k]; k += 2) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, names[k]);
+        size_t len = strlen(line);
+        ic_strfmt(line + len, sizeof(line) - len, "%s%s %.0f", len ? ", " : "",
+                  names[k + 1], cJSON_IsNumber(v) ? v->valuedouble : 0.0);
+    }
+    print_kv(label, line);
+}
+
+/* The traffic counters (the same as GET /metrics). */
+static void print_traffic(const cJSON *resp) {
+    static const char *const qos[] = {"qos0", "qos0", "qos1", "qos1", NULL};
+    static const char *const bytes[] = {"bytesReceived", "in", "bytesSent", "out",
+                                        NULL};
+    static const char *const drops[] = {
+        "policy", "policy", "rateLimit", "rate-limit", "tooLarge", "too-large",
+        "slowConsumer", "slow-consumer", "queueFull", "queue-full", NULL};
+    static const char *const results[] = {"accepted", "accepted", "rejected",
+                                          "rejected", NULL};
+    static const char *const ops[] = {"get", "update", "delete"};
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(resp, "shadowRequests");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(resp, "store");
+    char label[32], line[256];
+    size_t i;
+    print_group(resp, "messagesReceived", "messages in", qos);
+    print_group(resp, "messagesSent", "messages out", qos);
+    if (cJSON_GetObjectItemCaseSensitive(resp, "bytesReceived"))
+        print_group(resp, NULL, "bytes", bytes);
+    print_group(resp, "dropped", "dropped", drops);
+    print_count(resp, "sessions", "sessions");
+    print_count(resp, "retainedMessages", "retained");
+    for (i = 0; cJSON_IsObject(sh) && i < 3; i++) {
+        ic_strfmt(label, sizeof(label), "shadow %s", ops[i]);
+        print_group(sh, ops[i], label, results);
+    }
+    if (cJSON_IsObject(st)) {
+        const cJSON *q = cJSON_GetObjectItemCaseSensitive(st, "queue");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(st, "commits");
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(st, "writes");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(st, "commitSecondsTotal");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(st, "commitMaxSeconds");
+        double nc = cJSON_IsNumber(c) ? c->valuedouble : 0;
+        ic_strfmt(line, sizeof(line),
+                  "queue %.0f, commits %.0f, writes %.0f, commit avg %.3f ms, "
+                  "max %.3f ms",
+                  cJSON_IsNumber(q) ? q->valuedouble : 0, nc,
+                  cJSON_IsNumber(w) ? w->valuedouble : 0,
+                  nc > 0 && cJSON_IsNumber(t) ? t->valuedouble * 1e3 / nc : 0.0,
+                  cJSON_IsNumber(m) ? m->valuedouble * 1e3 : 0.0);
+        print_kv("store", line);
+    }
+}
+
 /* GET /iotcored/status, printed for people. */
 static int cmd_status(ctl_t *c, const ctl_cmd_t *cmd, int argc, char **argv) {
     const char *pos[CTL_MAX_POSITIONAL];
@@ -1794,13 +1856,19 @@ static int cmd_status(ctl_t *c, const ctl_cmd_t *cmd, int argc, char **argv) {
     cJSON_ArrayForEach(l, listeners) {
         const char *name = json_str(l, "name");
         const cJSON *port = cJSON_GetObjectItemCaseSensitive(l, "port");
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(l, "connections");
         if (cJSON_IsNumber(port))
             ic_strfmt(line, sizeof(line), "%s port %.0f", name ? name : "?",
                       port->valuedouble);
         else
             ic_strfmt(line, sizeof(line), "%s", name ? name : "?");
+        if (cJSON_IsNumber(n))
+            ic_strfmt(line + strlen(line), sizeof(line) - strlen(line),
+                      ", %.0f connection%s", n->valuedouble,
+                      n->valuedouble == 1 ? "" : "s");
         print_kv("listener", line);
     }
+    print_traffic(resp);
     {
         /* the Rules Engine: totals, then one line per rule */
         const cJSON *re = cJSON_GetObjectItemCaseSensitive(resp, "rulesEngine");

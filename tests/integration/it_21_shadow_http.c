@@ -272,6 +272,21 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
                       strstr(out, "iotcored_store_commits_total "),
                   "%.3000s", out);
     free(out);
+    /* ... and in iotctl status */
+    snprintf(cmd, sizeof(cmd), IC_BUILDDIR "/iotctl --endpoint http://127.0.0.1:%d status",
+             ich_port(&h, "control"));
+    out = sh_out(cmd, 0);
+    ck_assert_msg(strstr(out, "\nshadow get      accepted ") &&
+                      strstr(out, ", rejected 1\nshadow update") &&
+                      strstr(out, "\nshadow delete   accepted 1, rejected 0\n") &&
+                      strstr(out, "\nmessages out    qos0 ") &&
+                      !strstr(out, "\nmessages out    qos0 0, qos1 0\n") &&
+                      strstr(out, "\ndropped         policy ") &&
+                      strstr(out, "\nstore           queue ") &&
+                      strstr(out, "\nlistener        control port ") &&
+                      strstr(out, " connection"),
+                  "%.3000s", out);
+    free(out);
     ich_stop(&h);
 }
 END_TEST
