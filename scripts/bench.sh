@@ -9,8 +9,8 @@
 # Each run also prints its JSON lines (kept in $IOTCORED_BENCH_OUT, default
 # build/bench/results.jsonl). Loopback only; every run is bounded.
 #
-# `bench.sh policy` and `bench.sh shadow` run iotcored alone (see below);
-# they do not need Mosquitto.
+# `bench.sh policy`, `bench.sh shadow` and `bench.sh rules` run iotcored
+# alone (see below); they do not need Mosquitto.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -21,7 +21,7 @@ OUT=${IOTCORED_BENCH_OUT:-$BUILD/bench/results.jsonl}
 DUR=${BENCH_DURATION:-5}
 MOSQ=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 case "${1:-}" in
-policy|shadow) ;;
+policy|shadow|rules) ;;
 *) [ -x "$MOSQ" ] || { echo "bench: mosquitto not found (sh scripts/install-deps.sh)" >&2; exit 1; } ;;
 esac
 ncpu=$(nproc)
@@ -40,8 +40,9 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-start_broker() { # name -> sets pid, port
+start_broker() { # name -> sets pid, port (iotcored: ctl_port, its /metrics)
     port=$(free_port)
+    ctl_port=$(free_port)
     case "$1" in
     mosquitto)
         cat > "$work/mosquitto.conf" <<CONF
@@ -81,6 +82,29 @@ CONF
   ]}}
 ]}
 SEED
+        # BENCH_RULES=republish|ten: topic rules for `bench.sh rules`
+        if [ -n "${BENCH_RULES:-}" ]; then
+            python3 - "$work/seed.json" "$BENCH_RULES" <<'PY'
+import json, sys
+path, kind = sys.argv[1], sys.argv[2]
+seed = json.load(open(path))
+role = "arn:aws:iam::123456789012:role/bench"
+if kind == "republish":
+    rules = [{"name": "bench_republish", "payload": {
+        "sql": "SELECT * FROM 'bench/in/+' WHERE v < 1000",
+        "actions": [{"republish": {"roleArn": role, "topic": "bench/out/${topic(3)}",
+                                   "qos": 0}}]}}]
+else:
+    # ten rules on the delivered topics, each evaluated for every message
+    # (JSON parsed, WHERE tested) and never firing: the cost of evaluation
+    rules = [{"name": "bench_eval_%d" % i, "payload": {
+        "sql": "SELECT v, topic(3) AS dev FROM 'bench/#' WHERE v >= %d" % (1000 + i),
+        "actions": [{"republish": {"roleArn": role, "topic": "bench/never/%d" % i}}]}}
+        for i in range(10)]
+seed["topicRules"] = rules
+json.dump(seed, open(path, "w"))
+PY
+        fi
         cat > "$work/iotcored.conf" <<CONF
 data_dir $work/data
 log_level warning
@@ -97,6 +121,11 @@ listener mqtt
   port $port
   tls off
   listener_policy ${BENCH_POLICY:-bench-allow-all}
+listener control
+  bind 127.0.0.1
+  port $ctl_port
+  protocol control
+  tls off
 CONF
         taskset -c $BROKER_CPU "$DAEMON" -c "$work/iotcored.conf" &
         pid=$!
@@ -177,6 +206,73 @@ for case, label in cases:
         continue
     for key, name, fmt in metrics:
         print("%-26s %-26s %10s %12s" % (label, name, "n/a", fmt % r[key]))
+PY
+    exit 0
+fi
+
+# `bench.sh rules`: the Rules Engine, iotcored alone. (1) Messages per
+# second through one republish rule with a WHERE clause (SELECT * FROM
+# 'bench/in/+' WHERE v < 1000, republished to bench/out/${topic(3)}):
+# publishers send JSON payloads to bench/in/<i>, subscribers receive them
+# only from the rule, closed loop on that delivery. (2) Plain delivery
+# (the same JSON payloads, 1->1 and 1->100 QoS 0 saturation, and 100 pairs
+# at 500 msg/s each) with no rules and with ten rules on bench/# whose
+# WHERE never holds, so every message is parsed and tested ten times and
+# nothing fires. Rules run after delivery, from a bounded queue
+# (rules_queue_max): messages the engine could not take are counted in
+# iotcored_rule_dropped_total, read from /metrics after each broker run.
+if [ "${1:-}" = rules ]; then
+    metrics() { # case -> one JSON line of rule counters into $OUT
+        curl -s "http://127.0.0.1:$ctl_port/metrics" | python3 -c '
+import sys, json
+m = {}
+for l in sys.stdin:
+    if l.startswith("iotcored_rule"):
+        k, v = l.split()
+        m[k] = float(v)
+print(json.dumps({"case": sys.argv[1], "broker": "metrics", "rule_matches": m.get("iotcored_rule_matches_total", 0),
+                  "rule_executions": m.get("iotcored_rule_executions_total", 0),
+                  "rule_dropped": m.get("iotcored_rule_dropped_total", 0)}))' "$1" | tee -a "$OUT" >&2
+    }
+    BENCH_RULES=republish
+    start_broker iotcored
+    run iotcored rule_republish_1 --scenario p2p --pubs 1 --via-rule --rate 0 --qos 0 --duration "$DUR"
+    run iotcored rule_republish_10 --scenario p2p --pubs 10 --via-rule --rate 0 --qos 0 --duration "$DUR"
+    metrics rule_republish
+    stop_broker
+    for r in none ten ten none; do
+        if [ $r = none ]; then BENCH_RULES=; else BENCH_RULES=$r; fi
+        start_broker iotcored
+        run "rules_$r" sat_1to1_json --scenario p2p --pubs 1 --json-payload --rate 0 --qos 0 --duration "$DUR"
+        run "rules_$r" fanout_1to100_json --scenario fanout --pubs 1 --subs 100 --json-payload --rate 0 --qos 0 --duration "$DUR"
+        run "rules_$r" p2p_100_500hz_json --scenario p2p --pubs 100 --json-payload --rate 500 --qos 0 --duration "$DUR"
+        metrics "rules_$r"
+        stop_broker
+    done
+    BENCH_RULES=
+    python3 - "$OUT" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+by = {}
+for r in rows:
+    by.setdefault((r["case"], r["broker"]), []).append(r)
+for case in ("rule_republish_1", "rule_republish_10"):
+    for r in by.get((case, "iotcored"), []):
+        print("%-22s through the rule: %10.0f msg/s  p50 %8.0f us  p99 %8.0f us  loss %d  CPU %.2f us/msg"
+              % (case, r["delivered_per_s"], r["p50_us"], r["p99_us"], r["loss"], r["cpu_us_per_msg"]))
+for m in by.get(("rule_republish", "metrics"), []):
+    print("%-22s rule executions %.0f, dropped (queue full) %.0f" % ("rule_republish", m["rule_executions"], m["rule_dropped"]))
+def mean(case, b, k):
+    v = [r[k] for r in by.get((case, b), []) if r.get(k) is not None]
+    return sum(v) / len(v) if v else None
+print("%-22s %-18s %12s %12s %7s" % ("scenario", "metric (mean of 2)", "no rules", "10 rules", "ratio"))
+for case in ("sat_1to1_json", "fanout_1to100_json", "p2p_100_500hz_json"):
+    for k in ("delivered_per_s", "cpu_us_per_msg", "p99_us"):
+        a, b = mean(case, "rules_none", k), mean(case, "rules_ten", k)
+        ratio = "%.2f" % (b / a) if a and b else "-"
+        print("%-22s %-18s %12.3f %12.3f %7s" % (case, k, a or 0, b or 0, ratio))
+for m in by.get(("rules_ten", "metrics"), []):
+    print("10 rules: rule evaluations %.0f, dropped (queue full) %.0f" % (m["rule_matches"], m["rule_dropped"]))
 PY
     exit 0
 fi

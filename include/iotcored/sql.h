@@ -57,6 +57,9 @@ typedef struct ic_sql_ctx_s {
     const char *principal;      /* principal(): NULL reads as "" */
     const char *source_ip;      /* sourceip(); NULL -> Undefined */
     const char *trace_id;       /* traceid(); NULL -> Undefined */
+    char *trace_id_buf;         /* trace_id NULL: a 37-byte buffer, empty
+                                   until traceid() fills it with a new
+                                   UUID (made only when asked for) */
     int64_t now_ms;             /* timestamp(): frozen for the evaluation */
     const char *account_id;     /* accountid(); NULL -> Undefined */
 

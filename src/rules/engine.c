@@ -3,7 +3,7 @@
  *
  *   router publish -> ic_engine_tap: match FROM filters (a trie of the
  *        enabled rules), queue (rule, message, publisher)   [no evaluation]
- *   idle handle    -> exec: SET/WHERE/SELECT (rules/sql.c), every action
+ *   check handle   -> exec: SET/WHERE/SELECT (rules/sql.c), every action
  *        (rules/actions.c) independently -> all done -> error action once
  *        with every failure -> counters
  *
@@ -40,7 +40,7 @@
 #define MAX_RULES 1000    /* AWS 8.2 */
 #define MAX_ACTIONS 10    /* AWS 8.2 */
 #define MAX_RULE_BYTES (256 * 1024)
-#define BATCH 64          /* executions started per idle callback */
+#define BATCH 64          /* executions started per check/idle callback */
 
 typedef struct rule_s {
     uint32_t refs;
@@ -84,6 +84,8 @@ struct ic_engine_s {
     item_t *q;                /* ring */
     size_t q_head, q_n, q_cap;
     uv_idle_t idle;
+    uv_check_t check;
+    int handles_open;
     bool idle_on, stopped;
     void (*stop_cb)(void *);
     void *stop_data;
@@ -117,6 +119,8 @@ static void rule_fail(rule_t *r, const char *what, const char *why) {
 
 /* ---- life ------------------------------------------------------------------------- */
 
+static void on_check(uv_check_t *h);
+
 ic_engine_t *ic_engine_new(uv_loop_t *loop, ic_db_t *db,
                            const ic_action_env_t *env,
                            const ic_engine_cfg_t *cfg,
@@ -131,7 +135,18 @@ ic_engine_t *ic_engine_new(uv_loop_t *loop, ic_db_t *db,
     ic_map_init(&e->rules);
     e->trie = ic_trie_new(false); /* AWS: a/# does not match a */
     uv_idle_init(loop, &e->idle);
-    e->idle.data = e;
+    uv_check_init(loop, &e->check);
+    e->idle.data = e->check.data = e;
+    /* The queue is run in the check phase, right after the poll that
+     * queued it (no extra loop turn per batch). Started here, before the
+     * connections' check handle exists: libuv runs the most recently
+     * started check handle first, so deliveries are flushed before any
+     * rule runs and rules never delay them. Unref'd: it does not keep the
+     * loop alive. The idle handle only keeps poll from blocking while
+     * the queue is not empty. */
+    uv_check_start(&e->check, on_check);
+    uv_unref((uv_handle_t *)&e->check);
+    e->handles_open = 2;
     return e;
 }
 
@@ -148,7 +163,7 @@ static void drop_queue(ic_engine_t *e) {
 
 static void on_idle_closed(uv_handle_t *h) {
     ic_engine_t *e = h->data;
-    if (e->stop_cb)
+    if (--e->handles_open == 0 && e->stop_cb)
         e->stop_cb(e->stop_data);
 }
 
@@ -158,6 +173,7 @@ void ic_engine_stop(ic_engine_t *e, void (*cb)(void *data), void *data) {
     e->stop_data = data;
     drop_queue(e);
     uv_close((uv_handle_t *)&e->idle, on_idle_closed);
+    uv_close((uv_handle_t *)&e->check, on_idle_closed);
 }
 
 void ic_engine_free(ic_engine_t *e) {
@@ -820,6 +836,8 @@ static char *error_document(exec_t *x) {
     size_t n = x->m->payload_len;
     char *b64 = ic_xmalloc(4 * ((n + 2) / 3) + 1), *s;
     EVP_EncodeBlock((unsigned char *)b64, x->m->payload, (int)n);
+    if (x->trace_id[0] == '\0')
+        ic_str_uuid(x->trace_id);
     cJSON_AddStringToObject(o, "ruleName", x->r->name);
     cJSON_AddStringToObject(o, "topic", x->m->topic); /* U40: as published */
     cJSON_AddStringToObject(o, "cloudwatchTraceId", x->trace_id);
@@ -879,13 +897,13 @@ static void exec_start(ic_engine_t *e, item_t *it) {
     x->m = it->m;
     x->src = it->src;
     x->hops = it->m->hops;
-    ic_str_uuid(x->trace_id);
+    x->trace_id[0] = '\0'; /* made when traceid() or an error document asks */
     x->ctx.topic = it->m->topic + it->topic_off;
     x->ctx.payload = it->m->payload;
     x->ctx.payload_len = it->m->payload_len;
     x->ctx.now_ms = it->now_ms;
     x->ctx.account_id = e->cfg->account_id;
-    x->ctx.trace_id = x->trace_id;
+    x->ctx.trace_id_buf = x->trace_id;
     if (x->src) {
         size_t a = strlen(x->src), b = strlen(x->src + a + 1);
         x->ctx.client_id = it->has_client ? x->src : NULL;
@@ -937,8 +955,7 @@ static void exec_start(ic_engine_t *e, item_t *it) {
         exec_done(x);
 }
 
-static void on_idle(uv_idle_t *h) {
-    ic_engine_t *e = h->data;
+static void drain(ic_engine_t *e) {
     size_t n = 0;
     while (e->q_n > 0 && n++ < BATCH && !e->stopped) {
         item_t it = e->q[e->q_head];
@@ -950,4 +967,14 @@ static void on_idle(uv_idle_t *h) {
         uv_idle_stop(&e->idle);
         e->idle_on = false;
     }
+}
+
+static void on_idle(uv_idle_t *h) {
+    drain(h->data);
+}
+
+static void on_check(uv_check_t *h) {
+    ic_engine_t *e = h->data;
+    if (e->q_n > 0)
+        drain(e);
 }

@@ -32,6 +32,7 @@
  */
 
 #include "iotcored/sql.h"
+#include "iotcored/str.h"
 
 #include "iotcored/alloc.h"
 #include "iotcored/topic.h"
@@ -76,11 +77,24 @@ static void ar_init(arena_t *a, size_t limit) {
     a->limit = limit;
 }
 
+/* Standard-size chunks freed by one evaluation are kept for the next
+ * (per thread, a few): a rule evaluated for every message would otherwise
+ * malloc and free a 16 KiB chunk each time. */
+#define AR_SPARE_MAX 8
+static _Thread_local ar_blk_t *ar_spare;
+static _Thread_local unsigned ar_n_spare;
+
 static void ar_free(arena_t *a) {
     ar_blk_t *b = a->head;
     while (b) {
         ar_blk_t *n = b->next;
-        free(b);
+        if (b->cap == AR_CHUNK && ar_n_spare < AR_SPARE_MAX) {
+            b->next = ar_spare;
+            ar_spare = b;
+            ar_n_spare++;
+        } else {
+            free(b);
+        }
         b = n;
     }
     a->head = NULL;
@@ -105,7 +119,13 @@ static void *ar_alloc(arena_t *a, size_t n) {
     cap = n > AR_CHUNK / 4 ? n : AR_CHUNK;
     if (a->total + cap + sizeof(ar_blk_t) > a->limit)
         return NULL;
-    b = ic_xmalloc(sizeof(ar_blk_t) + cap);
+    if (cap == AR_CHUNK && ar_spare) {
+        b = ar_spare;
+        ar_spare = b->next;
+        ar_n_spare--;
+    } else {
+        b = ic_xmalloc(sizeof(ar_blk_t) + cap);
+    }
     b->cap = cap;
     b->used = n;
     a->total += cap + sizeof(ar_blk_t);
@@ -3962,7 +3982,14 @@ FN(f_topic) {
 FN(f_clientid) { return cstr(ev->ctx->client_id ? ev->ctx->client_id : "n/a"); }
 FN(f_principal) { return cstr(ev->ctx->principal ? ev->ctx->principal : ""); }
 FN(f_accountid) { return cstr(ev->ctx->account_id); }
-FN(f_traceid) { return cstr(ev->ctx->trace_id); }
+FN(f_traceid) {
+    char *buf = ev->ctx->trace_id_buf;
+    if (ev->ctx->trace_id || buf == NULL)
+        return cstr(ev->ctx->trace_id);
+    if (buf[0] == '\0')
+        ic_str_uuid(buf);
+    return cstr(buf);
+}
 FN(f_sourceip) { return cstr(ev->ctx->source_ip); }
 FN(f_sql_version) { return cstr(ev->ver_name); }
 

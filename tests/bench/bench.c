@@ -17,6 +17,13 @@
  * on one topic), fanin (P -> S, optionally $share), conn (idle connections,
  * broker memory per connection), shadow (Device Shadow updates, below).
  *
+ * --json-payload: the payload is a JSON object, {"h":"<the 16-byte header
+ * in hex>","v":<seq % 100>,"pad":"xx..."}, padded to --size, so that rules
+ * can read it (WHERE v < 1000). --via-rule (p2p): publisher i publishes to
+ * bench/in/<i> and subscriber i subscribes to bench/out/<i>, so every
+ * message arrives only if a rule republishes it (bench.sh rules installs
+ * one); implies --json-payload.
+ *
  * shadow: N devices (--devices, 100), each one connection with client ID
  * bench-dev-<i>, subscribed to its own $aws/things/bench-dev-<i>/shadow/
  * update/accepted and .../update/rejected, publishing
@@ -103,7 +110,7 @@ typedef struct opts_s {
     int port, pubs, subs, qos, size, version, window, conns, sat_window;
     double rate, connect_rate, warmup_s, duration_s, drain_s, p99_bound_us;
     scenario_t scenario;
-    bool share, json_only;
+    bool share, json_only, json_payload, via_rule;
     int broker_pid;
 } opts_t;
 
@@ -263,10 +270,21 @@ static void publish_one(cli_t *c, uint64_t sched) {
     uint32_t id = (uint32_t)c->idx, seq = ++c->seq;
     if (n < HDR_BYTES)
         n = HDR_BYTES;
-    memcpy(payload, &id, 4);
-    memcpy(payload + 4, &seq, 4);
-    memcpy(payload + 8, &sched, 8);
-    memset(payload + HDR_BYTES, 'x', n - HDR_BYTES);
+    if (b->o.json_payload) {
+        /* {"h":"<32 hex>","v":N,"pad":"x..."} padded to --size */
+        int k = snprintf((char *)payload, 128, "{\"h\":\"%08x%08x%016llx\",\"v\":%u,"
+                         "\"pad\":\"", (unsigned)id, (unsigned)seq,
+                         (unsigned long long)sched, (unsigned)(seq % 100));
+        size_t pad = n > (size_t)k + 2 ? n - (size_t)k - 2 : 0;
+        memset(payload + k, 'x', pad);
+        memcpy(payload + (size_t)k + pad, "\"}", 2);
+        n = (size_t)k + pad + 2;
+    } else {
+        memcpy(payload, &id, 4);
+        memcpy(payload + 4, &seq, 4);
+        memcpy(payload + 8, &sched, 8);
+        memset(payload + HDR_BYTES, 'x', n - HDR_BYTES);
+    }
     memset(&p, 0, sizeof(p));
     p.type = IC_MQTT_PUBLISH;
     p.u.publish.qos = (uint8_t)b->o.qos;
@@ -584,11 +602,26 @@ static void on_publish(cli_t *c, const ic_publish_t *p, uint64_t now) {
         on_shadow_answer(c, p, now);
         return;
     }
-    if (p->payload.len < HDR_BYTES)
-        return;
-    memcpy(&pub, p->payload.p, 4);
-    memcpy(&seq, p->payload.p + 4, 4);
-    memcpy(&sched, p->payload.p + 8, 8);
+    if (b->o.json_payload) {
+        size_t hl = 0;
+        const uint8_t *h = json_find(p->payload.p, p->payload.len, "\"h\"", &hl);
+        char hex[33];
+        if (h == NULL || hl != 32)
+            return;
+        memcpy(hex, h, 32);
+        hex[32] = '\0';
+        sched = strtoull(hex + 16, NULL, 16);
+        hex[16] = '\0';
+        seq = (uint32_t)strtoul(hex + 8, NULL, 16);
+        hex[8] = '\0';
+        pub = (uint32_t)strtoul(hex, NULL, 16);
+    } else {
+        if (p->payload.len < HDR_BYTES)
+            return;
+        memcpy(&pub, p->payload.p, 4);
+        memcpy(&seq, p->payload.p + 4, 4);
+        memcpy(&sched, p->payload.p + 8, 8);
+    }
     b->received_total++;
     pr = pair_of(b, pub, c->idx);
     if (pr)
@@ -1033,7 +1066,10 @@ static void usage(void) {
             "  --warmup S --duration S --drain S   phases in seconds (1, 5, 2)\n"
             "  --broker-pid P     read CPU and RSS of P from /proc\n"
             "  --label L          broker name in the report (broker)\n"
-            "  --json             print only the JSON line(s)\n");
+            "  --json             print only the JSON line(s)\n"
+            "  --json-payload     JSON payloads {\"h\":hex header,\"v\":seq%%100,...}\n"
+            "  --via-rule         p2p: publish to bench/in/<i>, subscribe to\n"
+            "                     bench/out/<i> (a rule carries them; JSON payloads)\n");
 }
 
 static int parse(opts_t *o, int argc, char **argv) {
@@ -1046,6 +1082,7 @@ static int parse(opts_t *o, int argc, char **argv) {
         {"warmup", 1, 0, 'u'},    {"duration", 1, 0, 'd'}, {"drain", 1, 0, 'D'},
         {"broker-pid", 1, 0, 'k'},{"label", 1, 0, 'l'},    {"json", 0, 0, 'j'},
         {"sat-window", 1, 0, 'Z'}, {"devices", 1, 0, 'N'},
+        {"json-payload", 0, 0, 'J'}, {"via-rule", 0, 0, 'R'},
         {0, 0, 0, 0}};
     int ch, devices = 100;
     bool qos_set = false, rate_set = false, window_set = false;
@@ -1095,6 +1132,8 @@ static int parse(opts_t *o, int argc, char **argv) {
         case 'j': o->json_only = true; break;
         case 'Z': o->sat_window = atoi(optarg); break;
         case 'N': devices = atoi(optarg); break;
+        case 'J': o->json_payload = true; break;
+        case 'R': o->via_rule = o->json_payload = true; break;
         default: return -1;
         }
     }
@@ -1119,6 +1158,8 @@ static int parse(opts_t *o, int argc, char **argv) {
         return -1;
     if (o->size < HDR_BYTES)
         o->size = HDR_BYTES;
+    if (o->via_rule && o->scenario != SC_P2P)
+        return -1;
     if (o->scenario == SC_P2P)
         o->subs = o->pubs;
     return 0;
@@ -1166,7 +1207,8 @@ static void setup_clients(bench_t *b) {
         c->b = b;
         snprintf(c->id, sizeof(c->id), "bench-%d-sub-%d", pid, i);
         if (o->scenario == SC_P2P)
-            snprintf(c->topic, sizeof(c->topic), "bench/p2p/%d", i);
+            snprintf(c->topic, sizeof(c->topic),
+                     o->via_rule ? "bench/out/%d" : "bench/p2p/%d", i);
         else if (o->scenario == SC_FANOUT)
             snprintf(c->topic, sizeof(c->topic), "bench/fanout");
         else
@@ -1180,7 +1222,8 @@ static void setup_clients(bench_t *b) {
         c->b = b;
         snprintf(c->id, sizeof(c->id), "bench-%d-pub-%d", pid, i);
         if (o->scenario == SC_P2P)
-            snprintf(c->topic, sizeof(c->topic), "bench/p2p/%d", i);
+            snprintf(c->topic, sizeof(c->topic),
+                     o->via_rule ? "bench/in/%d" : "bench/p2p/%d", i);
         else if (o->scenario == SC_FANOUT)
             snprintf(c->topic, sizeof(c->topic), "bench/fanout");
         else

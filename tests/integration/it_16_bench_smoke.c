@@ -79,12 +79,44 @@ START_TEST(idle_connections) {
 }
 END_TEST
 
+/* --via-rule: every message reaches its subscriber only through a
+ * republish rule with a WHERE clause on the JSON payload (bench.sh rules). */
+START_TEST(through_a_rule) {
+    ich_t h;
+    char seed[300], conf[600];
+    FILE *f;
+    const char *args[] = {"--scenario", "p2p", "--pubs", "5", "--via-rule", "--rate",
+                          "100", "--warmup", "0.2", "--duration", "1", "--drain",
+                          "0.5", NULL};
+    ich_init(&h);
+    snprintf(seed, sizeof(seed), "%s/seed.json", h.dir);
+    f = fopen(seed, "w");
+    ck_assert_ptr_nonnull(f);
+    /* (this seed replaces the harness's: its allow-all policy again) */
+    fputs("{\"policies\": [{\"name\": \"" ICH_POLICY "\", \"document\": "
+          "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", "
+          "\"Action\": \"iot:*\", \"Resource\": \"*\"}]}}],\n"
+          "\"topicRules\": [{\"name\": \"via\", \"payload\": {\"sql\": \"SELECT * "
+          "FROM 'bench/in/+' WHERE v < 1000\", \"actions\": [{\"republish\": "
+          "{\"roleArn\": \"arn:aws:iam::123456789012:role/r\", \"topic\": "
+          "\"bench/out/${topic(3)}\"}}]}}]}",
+          f);
+    fclose(f);
+    snprintf(conf, sizeof(conf), CONF "seed %s\n", seed);
+    ich_write_conf(&h, conf);
+    ich_spawn(&h);
+    smoke(&h, args, NO_LOSS);
+    ich_stop(&h);
+}
+END_TEST
+
 Suite *ic_it_suite(void) {
     Suite *s = suite_create("16_bench_smoke");
     TCase *tc = tcase_create("bench");
     tcase_add_test(tc, p2p_qos1);
     tcase_add_test(tc, fanout_and_shared_fanin_v5);
     tcase_add_test(tc, idle_connections);
+    tcase_add_test(tc, through_a_rule);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
