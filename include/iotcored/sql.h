@@ -47,12 +47,25 @@ typedef struct ic_sql_user_prop_s {
     const char *key, *value; /* NUL-terminated */
 } ic_sql_user_prop_t;
 
+/* A payload parsed once for all the rules evaluated on one message (the
+ * engine makes one when a message matches several rules). Refcounted;
+ * every run given it in its context holds a reference. The bytes are
+ * borrowed: they must outlive every reference. */
+typedef struct ic_sql_payload_s ic_sql_payload_t;
+/* p may be NULL when n is 0. Parsed at the first run that uses it. */
+ic_sql_payload_t *ic_sql_payload_new(const uint8_t *p, size_t n);
+ic_sql_payload_t *ic_sql_payload_ref(ic_sql_payload_t *pl);
+/* Accepts NULL. */
+void ic_sql_payload_unref(ic_sql_payload_t *pl);
+
 /* What an expression can see of the message (aws-iot-rules.md 1.1). All
  * pointers borrowed for the evaluation. */
 typedef struct ic_sql_ctx_s {
     const char *topic;          /* as the rule sees it (no Basic Ingest prefix) */
     const uint8_t *payload;     /* raw bytes (may be NULL when len 0) */
     size_t payload_len;
+    ic_sql_payload_t *parsed;   /* optional: payload/payload_len parsed
+                                   once and shared (the run takes a ref) */
     const char *client_id;      /* NULL: not published over MQTT -> "n/a" */
     const char *principal;      /* principal(): NULL reads as "" */
     const char *source_ip;      /* sourceip(); NULL -> Undefined */

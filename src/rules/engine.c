@@ -63,14 +63,56 @@ typedef struct rule_s {
     int64_t last_error_ms;
 } rule_t;
 
+/* What every rule matched by one message shares: its publisher and its
+ * payload parsed once (made at the tap, refcounted by items and runs). */
+typedef struct tap_s {
+    unsigned refs;
+    ic_sql_payload_t *parsed; /* ref held; NULL for a single rule */
+    bool is_mqtt5;
+    const char *client_id, *principal, *source_ip; /* into src[] */
+    char src[];               /* client ID \0 principal \0 ip \0 */
+} tap_t;
+
 typedef struct item_s {
     rule_t *r;                /* ref held */
     ic_msg_t *m;              /* ref held */
-    char *src;                /* client ID \0 principal \0 ip \0 (owned) */
-    bool has_client, has_principal, has_ip, is_mqtt5;
+    tap_t *tap;               /* ref held */
     uint16_t topic_off;       /* Basic Ingest: the rest starts here */
     int64_t now_ms;
 } item_t;
+
+static void tap_unref(tap_t *t) {
+    if (t == NULL || --t->refs > 0)
+        return;
+    ic_sql_payload_unref(t->parsed);
+    free(t);
+}
+
+static tap_t *tap_new(const ic_msg_t *m, const ic_engine_src_t *src, bool share) {
+    size_t a = 0, b = 0, c = 0;
+    tap_t *t;
+    if (src) {
+        a = src->client_id ? strlen(src->client_id) : 0;
+        b = src->principal ? strlen(src->principal) : 0;
+        c = src->source_ip ? strlen(src->source_ip) : 0;
+    }
+    t = ic_xmalloc(sizeof(*t) + a + b + c + 3);
+    memset(t, 0, sizeof(*t));
+    t->refs = 1;
+    t->src[0] = t->src[a + 1] = t->src[a + b + 2] = '\0';
+    if (src) {
+        memcpy(t->src, src->client_id ? src->client_id : "", a + 1);
+        memcpy(t->src + a + 1, src->principal ? src->principal : "", b + 1);
+        memcpy(t->src + a + b + 2, src->source_ip ? src->source_ip : "", c + 1);
+        t->client_id = src->client_id ? t->src : NULL;
+        t->principal = src->principal ? t->src + a + 1 : NULL;
+        t->source_ip = src->source_ip ? t->src + a + b + 2 : NULL;
+        t->is_mqtt5 = src->is_mqtt5;
+    }
+    if (share)
+        t->parsed = ic_sql_payload_new(m->payload, m->payload_len);
+    return t;
+}
 
 struct ic_engine_s {
     uv_loop_t *loop;
@@ -155,7 +197,7 @@ static void drop_queue(ic_engine_t *e) {
         item_t *it = &e->q[e->q_head];
         rule_unref(it->r);
         ic_msg_unref(it->m);
-        free(it->src);
+        tap_unref(it->tap);
         e->q_head = (e->q_head + 1) % e->q_cap;
         e->q_n--;
     }
@@ -603,9 +645,8 @@ cJSON *ic_engine_status(const ic_engine_t *e) {
 static void on_idle(uv_idle_t *h);
 
 static void enqueue(ic_engine_t *e, rule_t *r, ic_msg_t *m, size_t topic_off,
-                    const ic_engine_src_t *src, int64_t now_ms) {
+                    tap_t *tap, int64_t now_ms) {
     item_t *it;
-    size_t a, b, c;
     if (e->q_n >= e->cfg->queue_max) {
         if (e->dropped++ % 1000 == 0)
             ic_log_warn("rule message throttled", "rule=%s topic=%s dropped=%llu "
@@ -630,19 +671,8 @@ static void enqueue(ic_engine_t *e, rule_t *r, ic_msg_t *m, size_t topic_off,
     it->m = ic_msg_ref(m);
     it->topic_off = (uint16_t)topic_off;
     it->now_ms = now_ms;
-    if (src) {
-        a = src->client_id ? strlen(src->client_id) : 0;
-        b = src->principal ? strlen(src->principal) : 0;
-        c = src->source_ip ? strlen(src->source_ip) : 0;
-        it->src = ic_xmalloc(a + b + c + 3);
-        memcpy(it->src, src->client_id ? src->client_id : "", a + 1);
-        memcpy(it->src + a + 1, src->principal ? src->principal : "", b + 1);
-        memcpy(it->src + a + b + 2, src->source_ip ? src->source_ip : "", c + 1);
-        it->has_client = src->client_id != NULL;
-        it->has_principal = src->principal != NULL;
-        it->has_ip = src->source_ip != NULL;
-        it->is_mqtt5 = src->is_mqtt5;
-    }
+    it->tap = tap;
+    tap->refs++;
     e->q_n++;
     r->matched++;
     if (!e->idle_on) {
@@ -670,6 +700,7 @@ void ic_engine_tap(ic_engine_t *e, ic_msg_t *m, const char *ingest_rule,
                    size_t rule_len, size_t topic_off, const ic_engine_src_t *src,
                    int64_t now_ms) {
     size_t i;
+    tap_t *tap;
     if (e == NULL || e->stopped)
         return;
     if (ingest_rule) {
@@ -683,15 +714,26 @@ void ic_engine_tap(ic_engine_t *e, ic_msg_t *m, const char *ingest_rule,
                         ingest_rule, m->topic, (int)rule_len, ingest_rule);
             return;
         }
-        enqueue(e, r, m, topic_off, src, now_ms);
+        if (e->q_n < e->cfg->queue_max) {
+            tap = tap_new(m, src, false);
+            enqueue(e, r, m, topic_off, tap, now_ms);
+            tap_unref(tap);
+        } else {
+            enqueue(e, r, m, topic_off, NULL, now_ms); /* counted, dropped */
+        }
         return;
     }
     if (e->n_enabled == 0)
         return;
     e->n_hits = 0;
     ic_trie_match(e->trie, m->topic, m->topic_len, on_hit, on_group, e);
+    if (e->n_hits == 0)
+        return;
+    /* one publisher copy and (for several rules) one parse for them all */
+    tap = e->q_n < e->cfg->queue_max ? tap_new(m, src, e->n_hits > 1) : NULL;
     for (i = 0; i < e->n_hits; i++)
-        enqueue(e, e->hits[i], m, 0, src, now_ms);
+        enqueue(e, e->hits[i], m, 0, tap, now_ms);
+    tap_unref(tap);
 }
 
 /* ---- execution ------------------------------------------------------------------- */
@@ -700,7 +742,7 @@ typedef struct exec_s {
     ic_engine_t *e;
     rule_t *r;                /* ref held */
     ic_msg_t *m;              /* ref held */
-    char *src;
+    tap_t *tap;               /* ref held */
     char trace_id[37];
     ic_sql_ctx_t ctx;
     ic_sql_user_prop_t *ups;
@@ -721,7 +763,7 @@ static void exec_free(exec_t *x) {
     ic_msg_unref(x->m);
     free(x->ups);
     free(x->props);
-    free(x->src);
+    tap_unref(x->tap);
     x->e->n_exec--;
     free(x);
 }
@@ -895,7 +937,7 @@ static void exec_start(ic_engine_t *e, item_t *it) {
     x->e = e;
     x->r = r;
     x->m = it->m;
-    x->src = it->src;
+    x->tap = it->tap;
     x->hops = it->m->hops;
     x->trace_id[0] = '\0'; /* made when traceid() or an error document asks */
     x->ctx.topic = it->m->topic + it->topic_off;
@@ -904,13 +946,11 @@ static void exec_start(ic_engine_t *e, item_t *it) {
     x->ctx.now_ms = it->now_ms;
     x->ctx.account_id = e->cfg->account_id;
     x->ctx.trace_id_buf = x->trace_id;
-    if (x->src) {
-        size_t a = strlen(x->src), b = strlen(x->src + a + 1);
-        x->ctx.client_id = it->has_client ? x->src : NULL;
-        x->ctx.principal = it->has_principal ? x->src + a + 1 : NULL;
-        x->ctx.source_ip = it->has_ip ? x->src + a + b + 2 : NULL;
-        x->ctx.is_mqtt5 = it->is_mqtt5;
-    }
+    x->ctx.client_id = x->tap->client_id;
+    x->ctx.principal = x->tap->principal;
+    x->ctx.source_ip = x->tap->source_ip;
+    x->ctx.is_mqtt5 = x->tap->is_mqtt5;
+    x->ctx.parsed = x->tap->parsed;
     if (x->ctx.is_mqtt5)
         decode_props(x);
     else

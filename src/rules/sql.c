@@ -4415,8 +4415,20 @@ const char *ic_sql_warning(const ic_sql_t *q) {
 
 /* ---- runs -------------------------------------------------------------------- */
 
+struct ic_sql_payload_s {
+    unsigned refs;
+    arena_t ar;                  /* the parsed values */
+    const uint8_t *p;            /* borrowed */
+    size_t n;
+    bool done;                   /* parsed (or tried) */
+    bool usable;                 /* the parse did not fail (memory, steps) */
+    paykind_t pay;
+    val_t val;
+};
+
 struct ic_sql_run_s {
     const ic_sql_t *q;           /* borrowed */
+    ic_sql_payload_t *shared;    /* the shared parse in use (ref held) */
     const ic_sql_ctx_t *ctx;     /* borrowed for the life of the run */
     arena_t ar;                  /* payload values, SET values, output */
     val_t payload;               /* V_OBJ for PAY_OBJ and PAY_EMPTY */
@@ -4439,23 +4451,70 @@ static void ev_init(ev_t *ev, arena_t *ar, const ic_sql_ctx_t *ctx, int ver,
 }
 
 /* U27/U29: an object is JSON, empty is {}, anything else is binary. */
-static void classify_payload(ev_t *ev, ic_sql_run_t *r) {
-    const ic_sql_ctx_t *c = r->ctx;
+static void classify(ev_t *ev, const uint8_t *p, size_t n, paykind_t *pay,
+                     val_t *out) {
     val_t v;
-    r->pay = PAY_RAW;
-    r->payload = UNDEF;
-    if (!c->payload || c->payload_len == 0) {
+    *pay = PAY_RAW;
+    *out = UNDEF;
+    if (!p || n == 0) {
         obj_t *o = obj_new(ev);
         if (o) {
-            r->pay = PAY_EMPTY;
-            r->payload = v_obj(o);
+            *pay = PAY_EMPTY;
+            *out = v_obj(o);
         }
         return;
     }
-    if (json_parse(ev, (const char *)c->payload, c->payload_len, &v) && v.t == V_OBJ) {
-        r->pay = PAY_OBJ;
-        r->payload = v;
+    if (json_parse(ev, (const char *)p, n, &v) && v.t == V_OBJ) {
+        *pay = PAY_OBJ;
+        *out = v;
     }
+}
+
+ic_sql_payload_t *ic_sql_payload_new(const uint8_t *p, size_t n) {
+    ic_sql_payload_t *pl = ic_xcalloc(1, sizeof(*pl));
+    pl->refs = 1;
+    pl->p = p;
+    pl->n = n;
+    ar_init(&pl->ar, IC_SQL_MAX_RUN_BYTES);
+    return pl;
+}
+
+ic_sql_payload_t *ic_sql_payload_ref(ic_sql_payload_t *pl) {
+    pl->refs++;
+    return pl;
+}
+
+void ic_sql_payload_unref(ic_sql_payload_t *pl) {
+    if (pl == NULL || --pl->refs > 0)
+        return;
+    ar_free(&pl->ar);
+    free(pl);
+}
+
+/* The run's payload value: from the shared parse when the context has
+ * one for these bytes (values are never modified in place: a projection
+ * copies what it changes), else parsed into the run's own arena. A shared
+ * parse that failed (memory or work limits) is redone here so that the
+ * run reports the error itself. */
+static void classify_payload(ev_t *ev, ic_sql_run_t *r) {
+    const ic_sql_ctx_t *c = r->ctx;
+    ic_sql_payload_t *pl = c->parsed;
+    if (pl && pl->p == c->payload && pl->n == c->payload_len) {
+        if (!pl->done) {
+            ev_t pev;
+            ev_init(&pev, &pl->ar, c, ev->ver, ev->ver_name);
+            classify(&pev, pl->p, pl->n, &pl->pay, &pl->val);
+            pl->done = true;
+            pl->usable = !pev.failed;
+        }
+        if (pl->usable) {
+            r->shared = ic_sql_payload_ref(pl);
+            r->pay = pl->pay;
+            r->payload = pl->val;
+            return;
+        }
+    }
+    classify(ev, c->payload, c->payload_len, &r->pay, &r->payload);
 }
 
 static bool set_output(ev_t *ev, ic_sql_run_t *r, const void *p, size_t n) {
@@ -4565,6 +4624,7 @@ void ic_sql_run_free(ic_sql_run_t *r) {
     if (!r)
         return;
     ar_free(&r->ar);
+    ic_sql_payload_unref(r->shared);
     free(r);
 }
 

@@ -1779,6 +1779,69 @@ END_TEST
 /* The statement and template texts may be freed after parsing (the rules
  * engine parses from request bodies it then deletes); the output stays
  * valid while templates render on the same run. */
+/* One parse shared by several statements (the engine's case for a
+ * message matched by several rules): each run sees the payload as
+ * published, whatever another projected from it; the parse outlives the
+ * runs that hold it, and a run alone gives the same output. */
+START_TEST(shared_parse) {
+    static const char payload[] = "{\"a\":{\"b\":1,\"c\":[1,2]},\"t\":\"x\"}";
+    static const char *const stmts[][2] = {
+        {"SELECT *, 9 AS a.b, 'y' AS a.z FROM 'x'",
+         "{\"a\":{\"b\":9,\"c\":[1,2],\"z\":\"y\"},\"t\":\"x\"}"},
+        {"SELECT * FROM 'x'", "{\"a\":{\"b\":1,\"c\":[1,2]},\"t\":\"x\"}"},
+        {"SELECT a.c[1] AS v, t FROM 'x' WHERE a.b = 1", "{\"v\":2,\"t\":\"x\"}"},
+        {"SELECT VALUE a FROM 'x'", "{\"b\":1,\"c\":[1,2]}"},
+    };
+    ic_sql_payload_t *pl = ic_sql_payload_new((const uint8_t *)payload,
+                                              strlen(payload));
+    ic_sql_run_t *runs[4];
+    ic_sql_t *qs[4];
+    ic_sql_ctx_t c;
+    size_t i, n;
+    int pass;
+    for (pass = 0; pass < 2; pass++) {
+        memset(&c, 0, sizeof(c));
+        c.topic = "x";
+        c.payload = (const uint8_t *)payload;
+        c.payload_len = strlen(payload);
+        c.payload_format = -1;
+        c.parsed = pass == 0 ? pl : NULL;
+        for (i = 0; i < 4; i++) {
+            ic_sql_err_t e;
+            const uint8_t *out;
+            qs[i] = ic_sql_parse(stmts[i][0], "2016-03-23", &e);
+            ck_assert_ptr_nonnull(qs[i]);
+            runs[i] = ic_sql_run(qs[i], &c);
+            ck_assert_int_eq(ic_sql_run_result(runs[i]), IC_SQL_FIRED);
+            out = ic_sql_run_output(runs[i], &n);
+            ck_assert_msg(n == strlen(stmts[i][1]) && memcmp(out, stmts[i][1], n) == 0,
+                          "%s: %.*s", stmts[i][0], (int)n, (const char *)out);
+        }
+        if (pass == 0)
+            ic_sql_payload_unref(pl); /* the runs hold it now */
+        for (i = 0; i < 4; i++) {
+            const uint8_t *out = ic_sql_run_output(runs[i], &n);
+            ck_assert_int_eq(memcmp(out, stmts[i][1], n), 0);
+            ic_sql_run_free(runs[i]);
+            ic_sql_free(qs[i]);
+        }
+    }
+    /* a shared parse for other bytes is not used */
+    pl = ic_sql_payload_new((const uint8_t *)"{\"t\":1}", 7);
+    c.parsed = pl;
+    qs[0] = ic_sql_parse("SELECT t FROM 'x'", NULL, NULL);
+    ck_assert_ptr_nonnull(qs[0]);
+    runs[0] = ic_sql_run(qs[0], &c);
+    {
+        const uint8_t *out = ic_sql_run_output(runs[0], &n);
+        ck_assert_int_eq(memcmp(out, "{\"t\":\"x\"}", n), 0);
+    }
+    ic_sql_run_free(runs[0]);
+    ic_sql_free(qs[0]);
+    ic_sql_payload_unref(pl);
+}
+END_TEST
+
 START_TEST(texts_are_copied) {
     static const char stmt[] = "SELECT temp, topic(2) AS d FROM 'x/+' WHERE temp > 1";
     static const char tmpl[] = "out/${topic(2)}/${temp}";
@@ -1842,6 +1905,7 @@ Suite *ic_sql_suite(void) {
     tcase_add_loop_test(tc, parse_errors, 0, (int)(sizeof(perr_rows) / sizeof(perr_rows[0])));
     tcase_add_test(tc, api);
     tcase_add_test(tc, texts_are_copied);
+    tcase_add_test(tc, shared_parse);
     tcase_add_test(tc, limits);
     tcase_add_test(tc, budgets);
     tcase_set_timeout(tc, 60);
