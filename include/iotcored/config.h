@@ -119,6 +119,7 @@ typedef struct ic_config_s {
     int64_t session_expiry_default; /* ms */
     int64_t session_expiry_max;     /* ms */
     int publish_rate_limit;    /* per second per connection, 0 = off */
+    int publish_rate_disconnect; /* discarded in a second -> THROTTLED, 0 = never */
     int64_t throughput_limit;  /* bytes per second per connection, 0 = off */
     int connect_rate_limit;    /* per second per client ID, 0 = off */
     int qos2_subscribe;        /* ic_qos2_sub_t */

@@ -43,6 +43,7 @@ typedef struct ic_profile_s {
     uint32_t session_expiry_default_s; /* AWS: 3600 (MQTT 3 persistent) */
     uint32_t session_expiry_max_s;     /* AWS: up to 7 days */
     uint32_t publish_rate;      /* inbound publishes/s per connection, 0 off */
+    uint32_t rate_disconnect;   /* discarded in one second -> THROTTLED, 0 never */
     uint32_t throughput_bps;    /* inbound bytes/s per connection, 0 off */
     uint32_t connect_rate;      /* CONNECTs/s per client ID, 0 off */
     ic_qos2_sub_t qos2_subscribe;

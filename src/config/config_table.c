@@ -137,6 +137,10 @@ static const ic_directive_t directives[] = {
     {"publish_rate_limit", G(publish_rate_limit), IC_CFG_INT, 0, 100000000,
      "100", false, NULL, NULL,
      "inbound publishes per second per connection, excess discarded (0 = off)"},
+    {"publish_rate_disconnect", G(publish_rate_disconnect), IC_CFG_INT, 0, 100000000,
+     "0", false, NULL, NULL,
+     "publishes discarded by publish_rate_limit within one second that close the "
+     "connection with lifecycle reason THROTTLED (0 = never, as AWS)"},
     {"throughput_limit", G(throughput_limit), IC_CFG_SIZE, 0,
      INT64_C(1099511627776), "512K", false, NULL, NULL,
      "inbound bytes per second per connection, excess delayed (0 = off)"},

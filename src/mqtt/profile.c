@@ -27,6 +27,7 @@ void ic_profile_aws(ic_profile_t *p, const ic_config_t *cfg) {
     p->session_expiry_default_s = (uint32_t)(cfg->session_expiry_default / 1000);
     p->session_expiry_max_s = (uint32_t)(cfg->session_expiry_max / 1000);
     p->publish_rate = (uint32_t)cfg->publish_rate_limit;
+    p->rate_disconnect = (uint32_t)cfg->publish_rate_disconnect;
     p->throughput_bps = (uint32_t)cfg->throughput_limit;
     p->connect_rate = (uint32_t)cfg->connect_rate_limit;
     p->qos2_subscribe = (ic_qos2_sub_t)cfg->qos2_subscribe;

@@ -51,6 +51,7 @@ enum {
     RC_TOPIC_INVALID = 0x90,
     RC_TOPIC_ALIAS_INVALID = 0x94,
     RC_PACKET_TOO_LARGE = 0x95,
+    RC_MESSAGE_RATE_TOO_HIGH = 0x96,
     RC_QUOTA_EXCEEDED = 0x97,
     RC_ADMINISTRATIVE_ACTION = 0x98,
     RC_QOS_NOT_SUPPORTED = 0x9B,
@@ -192,6 +193,7 @@ static const char *rc_text(uint8_t rc) {
     case RC_TOPIC_INVALID: return "Topic name invalid";
     case RC_TOPIC_ALIAS_INVALID: return "Topic alias invalid";
     case RC_PACKET_TOO_LARGE: return "Packet too large";
+    case RC_MESSAGE_RATE_TOO_HIGH: return "Message rate too high";
     case RC_QUOTA_EXCEEDED: return "Quota exceeded";
     case RC_QOS_NOT_SUPPORTED: return "QoS not supported";
     case RC_SUB_IDS_NOT_SUPPORTED: return "Subscription identifiers not supported";
@@ -1163,6 +1165,16 @@ static int on_publish(ic_proto_t *pr, const ic_publish_t *pub, size_t wire) {
         env->rate_limited++;
         ic_log_debug("publish discarded", "client_id=%s reason=publish_rate_limit",
                      pr->session->client_id);
+        /* EMULATOR (publish_rate_disconnect): AWS discards the excess and
+         * does not say when it disconnects with THROTTLED; opt-in here */
+        if (env->p->rate_disconnect &&
+            pr->rate_count - env->p->publish_rate >= env->p->rate_disconnect) {
+            ic_log_info("publish rate exceeded", "client_id=%s discarded=%u "
+                        "reason=publish_rate_disconnect",
+                        pr->session->client_id,
+                        (unsigned)(pr->rate_count - env->p->publish_rate));
+            return disconnect(pr, RC_MESSAGE_RATE_TOO_HIGH, "THROTTLED");
+        }
         if (pub->qos == 1)
             send_ack(pr, IC_MQTT_PUBACK, pub->packet_id,
                      pr->version == IC_MQTT_V5 ? RC_QUOTA_EXCEEDED : 0);

@@ -24,7 +24,7 @@
  * policy allows connecting only as good-*, the data plane (SigV4) and the
  * control plane. */
 #define CONF                                                                   \
-    "connect_rate_limit 0\nkeepalive_min 1\n"                                  \
+    "connect_rate_limit 0\nkeepalive_min 1\npublish_rate_disconnect 20\n"     \
     "credentials " AKID " " SECRET "\n" ICH_MQTT_LISTENER                      \
     "listener strict\n  bind 127.0.0.1\n  port 0\n  tls off\n"                 \
     "  listener_policy strict\n"                                               \
@@ -239,6 +239,24 @@ START_TEST(disconnect_reasons) {
     rm_close(&c);
     e = next_event(&w, "$aws/events/presence/disconnected/rude");
     has(e, "\"disconnectReason\":\"CLIENT_ERROR\"");
+    /* THROTTLED (publish_rate_disconnect 20): 100 publishes a second are
+     * allowed, the next 20 discarded, then the connection closed with
+     * MQTT 5 DISCONNECT 0x96 */
+    connect_raw(&c, &h, "mqtt", "flood", 60, IC_MQTT_V5);
+    next_event(&w, "$aws/events/presence/connected/flood");
+    {
+        int i;
+        for (i = 0; i < 130; i++)
+            rm_publish(&c, "flood/x", "x", 0, false, 0, NULL);
+    }
+    ck_assert(rm_expect_close(&c, 5000, &type, &rc));
+    ck_assert_int_eq(type, IC_MQTT_DISCONNECT);
+    ck_assert_int_eq(rc, 0x96);
+    rm_close(&c);
+    e = next_event(&w, "$aws/events/presence/disconnected/flood");
+    has(e, "\"clientInitiatedDisconnect\":false,\"disconnectReason\":\"THROTTLED\"");
+    ck_assert(ich_wait_log(&h, "publish rate exceeded client_id=flood discarded=20 "
+                               "reason=publish_rate_disconnect", 1, 5000));
     /* connect_failed: not authorized to connect on the strict listener */
     {
         ic_packet_t p;
