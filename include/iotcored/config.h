@@ -144,6 +144,7 @@ typedef struct ic_config_s {
 
     /* Control plane and HTTP */
     ic_cfg_pairs_t credentials; /* SigV4 access key ID -> secret */
+    ic_cfg_pairs_t credentials_policy; /* access key ID -> IoT policy name */
     int control_auth;          /* ic_control_auth_t */
     int policy_mode;           /* ic_policy_mode_t: enforce, audit */
     char *seed;                /* JSON seed file applied at start, "" = none */

@@ -131,6 +131,7 @@ struct ic_custom_auth_result_s;
 typedef struct ic_http_upgrade_s {
     char principal[160];      /* the authenticated caller (access key ID) */
     bool is_admin;            /* configured credentials: every action */
+    char policy[129];         /* else their credentials_policy ("" = none) */
     /* a custom authorizer let the caller in (its principal, documents and
      * TTLs; borrowed for the upgrade call), or NULL */
     const struct ic_custom_auth_result_s *custom;

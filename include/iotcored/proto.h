@@ -98,10 +98,12 @@ const uint8_t *ic_proto_peer_cert(const ic_proto_t *pr, size_t *len,
 /* The connection switched to MQTT over WebSocket (after the HTTP upgrade):
  * a CONNECT is due from now; principal (copied; the SigV4 access key) is
  * what lifecycle events and rules see; is_admin: every action allowed (the
- * configured credentials); deadline_ms (wall, 0 = none): the connection is
- * closed then with WEBSOCKET_TTL_EXPIRATION. */
+ * configured credentials); else policy (copied; NULL = the listener's):
+ * the IoT policy that authorizes the connection (credentials_policy);
+ * deadline_ms (wall, 0 = none): the connection is closed then with
+ * WEBSOCKET_TTL_EXPIRATION. */
 void ic_proto_set_websocket(ic_proto_t *pr, const char *principal, bool is_admin,
-                            int64_t deadline_ms);
+                            const char *policy, int64_t deadline_ms);
 /* MQTT on 443 with ALPN mqtt: CONNECT (username, password, client ID,
  * SNI) goes to a custom authorizer first; the connection then has the
  * documents it returned as its policies (aws-iot-auth.md 6.3-6.4). */

@@ -25,6 +25,14 @@ static const char *key_of(const ic_config_t *cfg, const char *akid,
     return NULL;
 }
 
+const char *ic__api_credentials_policy(const ic_config_t *cfg, const char *akid) {
+    size_t i;
+    for (i = 0; akid && i < cfg->credentials_policy.n; i++)
+        if (strcmp(cfg->credentials_policy.v[2 * i], akid) == 0)
+            return cfg->credentials_policy.v[2 * i + 1];
+    return NULL;
+}
+
 ic_api_auth_t ic__api_sigv4(const ic_config_t *cfg, const ic_http_request_t *req,
                             const char *const *services, const char *what,
                             const char **principal, char *why, size_t whylen) {

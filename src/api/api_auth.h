@@ -27,4 +27,8 @@ ic_api_auth_t ic__api_sigv4(const ic_config_t *cfg, const ic_http_request_t *req
                             const char *const *services, const char *what,
                             const char **principal, char *why, size_t whylen);
 
+/* The IoT policy a `credentials_policy` line gives the access key akid
+ * (borrowed from cfg), or NULL: the key's callers are administrators. */
+const char *ic__api_credentials_policy(const ic_config_t *cfg, const char *akid);
+
 #endif

@@ -60,6 +60,7 @@ struct ic_dataplane_s {
     char cert_id[65];  /* certificate caller, "" for a SigV4 caller */
     char sni[128];
     const char *listener_policy; /* borrowed from the connection */
+    char sigv4_policy[129]; /* signed by a key with a credentials_policy */
     bool is_custom;    /* neither signed nor a certificate: a custom
                           authorizer decides (WebSocket, Publish) */
     /* a Publish the authorizer allowed: its documents decide (set only
@@ -95,14 +96,19 @@ static int authorize(const ic_http_request_t *req, const ic_http_peer_t *peer,
     char why[512];
     d->cert_id[0] = '\0';
     d->sni[0] = '\0';
+    d->sigv4_policy[0] = '\0';
     d->listener_policy = peer ? peer->listener_policy : NULL;
     d->is_custom = false;
     if (peer && peer->sni)
         ic_strlcpy(d->sni, peer->sni, sizeof(d->sni));
     if (is_signed(req)) {
         if (ic__api_sigv4(d->b->cfg, req, services, "data", principal, why,
-                          sizeof(why)) == IC_API_AUTH_OK)
+                          sizeof(why)) == IC_API_AUTH_OK) {
+            const char *pol = ic__api_credentials_policy(d->b->cfg, *principal);
+            if (pol)
+                ic_strlcpy(d->sigv4_policy, pol, sizeof(d->sigv4_policy));
             return 0;
+        }
         forbidden(resp);
         return -1;
     }
@@ -170,6 +176,16 @@ static bool allowed(dp_t *d, const ic_http_call_t *call, ic_auth_action_t act,
                     call->peer);
         forbidden(resp);
         return false;
+    }
+    if (d->sigv4_policy[0] && d->env->auth) {
+        /* credentials_policy: that policy decides, as for a device */
+        ac = ic_auth_conn_new(d->env->auth, NULL, d->sigv4_policy, NULL, call->peer,
+                              d->sni);
+        ok = ic_auth_allow(d->env->auth, ac, act, thing, strlen(thing), NULL);
+        ic_auth_conn_free(ac);
+        if (!ok)
+            forbidden(resp);
+        return ok;
     }
     if (d->cert_id[0] == '\0' || d->env->auth == NULL)
         return true;
@@ -847,7 +863,10 @@ DP_HANDLER(ws_connect) {
     ws_accept(resp, &hs);
     memset(&u, 0, sizeof(u));
     ic_strlcpy(u.principal, call->principal, sizeof(u.principal));
-    u.is_admin = true; /* the configured credentials may do everything */
+    /* the configured credentials may do everything, unless a
+     * credentials_policy line gives their key a policy */
+    u.is_admin = d->sigv4_policy[0] == '\0';
+    ic_strlcpy(u.policy, d->sigv4_policy, sizeof(u.policy));
     ic_http_accept_upgrade(call, &u);
 }
 

@@ -198,6 +198,10 @@ static const ic_directive_t directives[] = {
     {"credentials", G(credentials), IC_CFG_PAIRS, 0, 0, NULL, true, NULL, NULL,
      "ACCESS_KEY_ID SECRET: credentials accepted in SigV4 signatures "
      "(repeatable)"},
+    {"credentials_policy", G(credentials_policy), IC_CFG_PAIRS, 0, 0, NULL, true, NULL,
+     NULL, "ACCESS_KEY_ID POLICY: data-plane callers signing with that key (HTTPS, "
+     "MQTT over WebSocket) are authorized by that IoT policy instead of allowed "
+     "everything (repeatable)"},
     {"control_auth", G(control_auth), IC_CFG_ENUM, 0, 0, "sigv4", true,
      control_auths, NULL,
      "sigv4 (every control-plane request signed) or none (no check; logged)"},

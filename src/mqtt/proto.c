@@ -114,6 +114,8 @@ struct ic_proto_s {
     char *thing;               /* associated thing, NULL = none */
     ic_auth_conn_t *auth;      /* authorization context, from CONNECT */
     const char *anon_policy;   /* listener's, borrowed from the config */
+    char *cred_policy;         /* WebSocket SigV4 with credentials_policy:
+                                  replaces anon_policy (owned) */
     bool asked_persistent;     /* CONNECT attributes, for re-checks */
     bool asked_will;
     bool is_admin;             /* SigV4 by configured credentials: every
@@ -400,6 +402,7 @@ void ic_proto_closed(ic_proto_t *pr) {
     forget_tls_peer(pr);
     ca_free(pr);
     free(pr->principal);
+    free(pr->cred_policy);
     free(pr->thing);
     ic_auth_conn_free(pr->auth);
     free(pr);
@@ -620,7 +623,8 @@ static int authorize_connect(ic_proto_t *pr, const ic_connect_t *c,
     pr->asked_persistent = cx.persistent;
     pr->asked_will = cx.has_will;
     ic_auth_conn_free(pr->auth);
-    pr->auth = ic_auth_conn_new(env->auth, pr->principal, pr->anon_policy, cid,
+    pr->auth = ic_auth_conn_new(env->auth, pr->principal,
+                                pr->cred_policy ? pr->cred_policy : pr->anon_policy, cid,
                                 pr->peer, pr->tls ? pr->tls->sni : NULL);
     if (pr->ca_done) {
         /* the authorizer's documents are the connection's policies */
@@ -1670,11 +1674,13 @@ void ic_proto_set_not_mqtt(ic_proto_t *pr) {
 }
 
 void ic_proto_set_websocket(ic_proto_t *pr, const char *principal, bool is_admin,
-                            int64_t deadline_ms) {
+                            const char *policy, int64_t deadline_ms) {
     pr->is_not_mqtt = false;
     pr->opened_ms = uv_now(pr->env->loop); /* CONNECT is due from now */
     pr->needs_cert = false;
     pr->is_admin = is_admin;
+    free(pr->cred_policy);
+    pr->cred_policy = policy ? ic_xstrdup(policy) : NULL;
     pr->ws_deadline_ms = deadline_ms;
     free(pr->principal);
     pr->principal = principal && principal[0] ? ic_xstrdup(principal) : NULL;

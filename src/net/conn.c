@@ -665,6 +665,7 @@ static void http_upgrade(void *io, const ic_http_upgrade_t *u, const uint8_t *re
     c->ws = ic_xcalloc(1, sizeof(*c->ws));
     ic_ws_reader_init(c->ws, cs->ws_max_payload);
     ic_proto_set_websocket(c->proto, u->principal, u->is_admin,
+                           u->policy[0] ? u->policy : NULL,
                            cs->ws_lifetime_ms ? ic_clock_wall_ms() + cs->ws_lifetime_ms
                                               : 0);
     if (u->custom)

@@ -379,11 +379,95 @@ START_TEST(lifecycle_ttl) {
 }
 END_TEST
 
+/* credentials_policy: a key whose callers are authorized by an IoT policy
+ * (here: connect as paho-lim*, publish, receive and subscribe on
+ * paho/paho-lim*) instead of being administrators, over WebSocket (paho)
+ * and HTTPS Publish (the AWS CLI). */
+#define AKID2 "AKIAI44QH8DHBEXAMPLE"
+#define SECRET2 "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"
+START_TEST(credentials_policy) {
+    ich_t h;
+    char seed[300], conf[1200], cmd[1024], *out = NULL;
+    FILE *f;
+    const char *py = IC_SRCDIR "/tests/integration/py/ws_paho.py";
+    int rc;
+    ich_init(&h);
+    snprintf(seed, sizeof(seed), "%s/seed.json", h.dir);
+    f = fopen(seed, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"policies\": [{\"name\": \"" ICH_POLICY "\", \"document\": {\"Version\": "
+          "\"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": "
+          "\"iot:*\", \"Resource\": \"*\"}]}},\n"
+          " {\"name\": \"limited\", \"document\": {\"Version\": \"2012-10-17\", "
+          "\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"iot:Connect\", "
+          "\"Resource\": \"arn:aws:iot:*:*:client/paho-lim*\"}, {\"Effect\": \"Allow\", "
+          "\"Action\": [\"iot:Publish\", \"iot:Receive\"], \"Resource\": "
+          "\"arn:aws:iot:*:*:topic/paho/paho-lim*\"}, {\"Effect\": \"Allow\", "
+          "\"Action\": \"iot:Subscribe\", \"Resource\": "
+          "\"arn:aws:iot:*:*:topicfilter/paho/paho-lim*\"}]}}]}\n",
+          f);
+    fclose(f);
+    snprintf(conf, sizeof(conf),
+             CONF("credentials " AKID2 " " SECRET2 "\ncredentials_policy " AKID2
+                  " limited\nseed %s\n"),
+             seed);
+    ich_write_conf(&h, conf);
+    ich_spawn(&h);
+    snprintf(ca, sizeof(ca), "%s/data/ca.pem", h.dir);
+    snprintf(port, sizeof(port), "%d", ich_port(&h, "alpn"));
+    {
+        /* allowed by the policy: the whole round trip */
+        const char *argv[] = {"/usr/bin/python3", py, "localhost", port, ca, AKID2,
+                              SECRET2, "paho-lim1", NULL};
+        const char *want[] = {"ok ws_paho paho-lim1\n", NULL};
+        free(run_client(argv, want));
+    }
+    {
+        /* another client ID: iot:Connect denied */
+        const char *argv[] = {"/usr/bin/python3", py, "localhost", port, ca, AKID2,
+                              SECRET2, "paho-other", "5", NULL};
+        rc = ich_run(argv, NULL, 30000, &out);
+        ck_assert_msg(rc != 0 && strstr(out, "FAIL"), "exited %d:\n%s", rc, out);
+        free(out);
+    }
+    ck_assert(ich_wait_log(&h, "action=iot:Connect resource=arn:aws:iot:us-east-1:"
+                               "123456789012:client/paho-other", 1, 5000));
+    /* HTTPS Publish signed by the key: inside the policy 200, outside 403 */
+    snprintf(cmd, sizeof(cmd),
+             "AWS_ACCESS_KEY_ID=" AKID2 " AWS_SECRET_ACCESS_KEY=" SECRET2
+             " AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null "
+             "AWS_SHARED_CREDENTIALS_FILE=/dev/null /usr/bin/aws --endpoint-url "
+             "https://localhost:%s --ca-bundle %s iot-data publish --topic %s "
+             "--payload aGk= 2>&1",
+             port, ca, "paho/paho-lim1");
+    {
+        const char *sh[] = {"sh", "-c", cmd, NULL};
+        rc = ich_run(sh, NULL, 60000, &out);
+        ck_assert_msg(rc == 0, "exited %d:\n%s", rc, out);
+        free(out);
+    }
+    {
+        char *t = strstr(cmd, "paho/paho-lim1");
+        memcpy(t, "else/paho-lim1", 14);
+    }
+    {
+        const char *sh[] = {"sh", "-c", cmd, NULL};
+        rc = ich_run(sh, NULL, 60000, &out);
+        ck_assert_msg(rc != 0 && strstr(out, "(ForbiddenException)") &&
+                          strstr(out, "Forbidden"),
+                      "exited %d:\n%s", rc, out);
+        free(out);
+    }
+    ich_stop(&h);
+}
+END_TEST
+
 Suite *ic_it_suite(void) {
     Suite *s = suite_create("25_websocket");
     TCase *tc = tcase_create("websocket");
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, real_clients);
+    tcase_add_test(tc, credentials_policy);
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, lifecycle_close_and_lost);
     tcase_add_test(tc, lifecycle_ttl);
