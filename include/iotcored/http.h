@@ -38,6 +38,7 @@ typedef enum {
     IC_HTTP_E_LIMIT_EXCEEDED,        /* 410 LimitExceededException */
     IC_HTTP_E_UNAUTHORIZED,          /* 401 UnauthorizedException */
     IC_HTTP_E_FORBIDDEN,             /* 403 ForbiddenException */
+    IC_HTTP_E_ACCESS_DENIED,         /* 403 AccessDeniedException */
     IC_HTTP_E_MISSING_AUTH,          /* 403 MissingAuthenticationTokenException */
     IC_HTTP_E_UNRECOGNIZED_CLIENT,   /* 403 UnrecognizedClientException */
     IC_HTTP_E_INVALID_SIGNATURE,     /* 403 InvalidSignatureException */
@@ -177,6 +178,10 @@ ic_http_defer_t *ic_http_defer(const ic_http_call_t *call, ic_http_resp_t *resp)
  * copied. */
 void ic_http_accept_upgrade(const ic_http_call_t *call, const ic_http_upgrade_t *u);
 ic_http_resp_t *ic_http_defer_resp(ic_http_defer_t *d);
+/* Called once, from ic_http_free, if the connection goes away while d is
+ * pending: the handler stops its work; it must still call
+ * ic_http_finish(d) (which then only frees d), now or later. */
+void ic_http_defer_on_gone(ic_http_defer_t *d, void (*gone)(void *data), void *data);
 void ic_http_finish(ic_http_defer_t *d);
 /* ic_http_finish for a deferred request whose answer is a 101 (resp filled
  * by the caller): sent, then the transport switches (io->upgrade) with the

@@ -495,6 +495,17 @@ static int authorize(const ic_http_request_t *req, const ic_http_peer_t *peer,
     }
     rc = ic__api_sigv4(c->b->cfg, req, services, "control", principal, why,
                        sizeof(why));
+    if (rc == IC_API_AUTH_OK &&
+        ic__api_credentials_policy(c->b->cfg, *principal) != NULL) {
+        /* a key limited by an IoT policy must not be able to change it */
+        ic_log_info("http denied", "service=control access_key=%s reason=\"the key "
+                    "has a credentials_policy: data plane only\"", *principal);
+        ic_http_fail(resp, IC_HTTP_E_ACCESS_DENIED,
+                     "User: %s is not authorized to use the control plane (its "
+                     "credentials_policy limits it to the data plane)",
+                     *principal);
+        return -1;
+    }
     if (rc == IC_API_AUTH_OK)
         return 0;
     ic_http_fail(resp, errs[rc], "%s", why);

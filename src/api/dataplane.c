@@ -66,6 +66,7 @@ struct ic_dataplane_s {
     /* a Publish the authorizer allowed: its documents decide (set only
      * while that request is being handled) */
     const ic_custom_auth_result_t *custom_result;
+    size_t n_pub_ca;   /* Publishes waiting for their authorizer */
 };
 
 typedef struct ic_dataplane_s dp_t;
@@ -401,6 +402,7 @@ static const char *hdr_of(const ic_http_call_t *call, const char *name) {
 typedef struct pub_ca_s {
     dp_t *d;
     ic_http_defer_t *defer;
+    ic_custom_auth_call_t *call;
     char *topic, *query, *method, *path;
     uint8_t *body;
     size_t body_len;
@@ -415,6 +417,7 @@ static void publish_impl(const ic_http_call_t *call, ic_http_resp_t *resp,
 
 static void pub_ca_free(pub_ca_t *x) {
     size_t i;
+    x->d->n_pub_ca--;
     for (i = 0; i < x->n_headers; i++) {
         free((char *)(uintptr_t)x->headers[i].name);
         free((char *)(uintptr_t)x->headers[i].value);
@@ -467,6 +470,31 @@ static void on_pub_custom(ic_custom_auth_t *ca, const ic_custom_auth_result_t *r
     pub_ca_free(x);
 }
 
+/* The client went away before the authorizer answered: nothing is
+ * published. */
+static void on_pub_gone(void *data) {
+    pub_ca_t *x = data;
+    ic_log_info("http publish abandoned", "peer=%s topic=%s reason=\"the client "
+                "left before its authorizer answered\"", x->peer, x->topic);
+    ic_custom_auth_cancel(x->call);
+    ic_http_finish(x->defer);
+    pub_ca_free(x);
+}
+
+/* At most this many HTTPS Publishes wait for their authorizer at once (each
+ * holds its payload, at most max_payload bytes); beyond, 429. */
+#define MAX_PUB_CA 256
+
+/* AWS: a payload over 128 KiB (max_payload) is refused (413). */
+static bool payload_fits(dp_t *d, const ic_http_call_t *call, ic_http_resp_t *resp) {
+    if (call->req->body_len <= d->env->p->max_payload)
+        return true;
+    ic_http_fail(resp, IC_HTTP_E_TOO_LARGE,
+                 "The payload exceeds the maximum size allowed (%u bytes)",
+                 (unsigned)d->env->p->max_payload);
+    return false;
+}
+
 DP_HANDLER(publish) {
     dp_t *d = data;
     if (d->is_custom) {
@@ -474,8 +502,16 @@ DP_HANDLER(publish) {
          * headers or query string; answered when it has decided */
         const ic_http_request_t *rq = call->req;
         ic_custom_auth_req_t req;
-        pub_ca_t *x = ic_xcalloc(1, sizeof(*x));
+        pub_ca_t *x;
         size_t i;
+        if (!payload_fits(d, call, resp))
+            return;
+        if (d->n_pub_ca >= MAX_PUB_CA) {
+            ic_http_fail(resp, IC_HTTP_E_THROTTLING, "Rate exceeded");
+            return;
+        }
+        x = ic_xcalloc(1, sizeof(*x));
+        d->n_pub_ca++;
         x->d = d;
         x->topic = ic_xstrdup(ic_http_label(call, "topic"));
         x->query = ic_xstrdup(rq->query);
@@ -500,13 +536,14 @@ DP_HANDLER(publish) {
         req.headers = rq->headers;
         req.n_headers = rq->n_headers;
         req.query = rq->query[0] ? rq->query : NULL;
-        if (ic_custom_auth_invoke(d->b->custom_auth, &req, on_pub_custom, x, NULL) !=
-            0) {
+        if (ic_custom_auth_invoke(d->b->custom_auth, &req, on_pub_custom, x,
+                                  &x->call) != 0) {
             pub_ca_free(x);
             forbidden(resp);
             return;
         }
         x->defer = ic_http_defer(call, resp);
+        ic_http_defer_on_gone(x->defer, on_pub_gone, x);
         return;
     }
     publish_impl(call, resp, d);
@@ -525,7 +562,8 @@ static void publish_impl(const ic_http_call_t *call, ic_http_resp_t *resp,
     cJSON *o;
     char tid[37];
     size_t n_user = 0;
-    if (!ic__ctl_q_int(call, resp, "qos", 0, 1, &qos) ||
+    if (!payload_fits(d, call, resp) ||
+        !ic__ctl_q_int(call, resp, "qos", 0, 1, &qos) ||
         !ic__ctl_q_bool(call, resp, "retain", &retain) ||
         !ic__ctl_q_int(call, resp, "messageExpiry", 0, 0xffffffffL, &expiry))
         return;

@@ -386,13 +386,25 @@ static int parse_docs(const cJSON *arr, ic_custom_auth_resp_t *out, char *why,
         ic_policy_doc_t *doc;
         if (cJSON_IsObject(d))
             text = cJSON_PrintUnformatted(d);
-        else if (cJSON_IsString(d)) /* JSON.stringify(policy), aws-iot-auth 6.4 */
-            text = ic_xstrdup(d->valuestring);
-        else
+        else if (cJSON_IsString(d)) { /* JSON.stringify(policy), aws-iot-auth 6.4 */
+            /* kept compact: AWS's 2048-character rule skips whitespace,
+             * which must not make a cached result large */
+            cJSON *inner_doc = cJSON_Parse(d->valuestring);
+            if (inner_doc == NULL) { /* the checker below says why */
+                text = ic_xstrdup(d->valuestring);
+            } else {
+                text = cJSON_PrintUnformatted(inner_doc);
+                cJSON_Delete(inner_doc);
+            }
+        } else
             return ic_str_fail(why, whylen, IC_EMALFORMED,
                                "policyDocuments[%d] must be a JSON object or a "
                                "string", i);
         out->docs[out->n_docs++] = text;
+        if (strlen(text) > 16384) /* whitespace inside strings, which AWS's
+                                     count skips, still costs bytes here */
+            return ic_str_fail(why, whylen, IC_EMALFORMED,
+                               "policyDocuments[%d] is longer than 16384 bytes", i);
         if (ic_policies_check_document(text, inner, sizeof(inner)) != 0 ||
             (doc = ic_policy_compile(text, inner, sizeof(inner))) == NULL)
             return ic_str_fail(why, whylen, IC_EMALFORMED, "policyDocuments[%d]: %s",
@@ -764,9 +776,15 @@ static void on_response(int rc, int status, const ic_http_header_t *headers,
     for (i = 0; c->is_lambda && i < n_headers; i++)
         if (headers[i].name_len == 20 &&
             strncasecmp(headers[i].name, "X-Amz-Function-Error", 20) == 0) {
-            finish(c, IC_CUSTOM_AUTH_FAILED, "authorizer function error (%.*s): %s",
-                   (int)(headers[i].value_len > 64 ? 64 : headers[i].value_len),
-                   headers[i].value, start);
+            char fe[65];
+            size_t k, fl = headers[i].value_len > 64 ? 64 : headers[i].value_len;
+            for (k = 0; k < fl; k++) { /* it goes into a quoted log field */
+                char ch = headers[i].value[k];
+                fe[k] = ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\' ? '.' : ch;
+            }
+            fe[fl] = '\0';
+            finish(c, IC_CUSTOM_AUTH_FAILED, "authorizer function error (%s): %s", fe,
+                   start);
             return;
         }
     if (ic_custom_auth_parse(body, len, &c->resp, why, sizeof(why)) != 0) {
@@ -996,7 +1014,14 @@ int ic_custom_auth_invoke(ic_custom_auth_t *ca, const ic_custom_auth_req_t *req,
         }
         verified = true;
     }
-    if (!req->no_cache) {
+    /* A result is reused only for the same credentials: MQTT ones (the
+     * CONNECT's username, password, client ID are in the key) or a token;
+     * an HTTP request (HTTPS Publish, a WebSocket upgrade) only when the
+     * authorizer enables caching for HTTP and has a token - the function
+     * sees every header and the query, which the key does not hold. */
+    if (!req->no_cache &&
+        (!(req->protocols & IC_CUSTOM_AUTH_HTTP) ||
+         (az->caching_for_http && token != NULL && token[0] != '\0'))) {
         cache_key(req, az->name, token, c->key);
         if (cache_get(ca, c->key, &c->resp)) {
             c->is_cached = true;

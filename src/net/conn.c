@@ -622,7 +622,12 @@ static void ws_bytes(conn_t *c, uint8_t *p, size_t n) {
         }
         switch (ev.type) {
         case IC_WS_EV_DATA:
-            feed_bytes(c, ev.data, ev.len);
+            if (c->is_read_paused)
+                /* throttled by an earlier frame of this read: kept for
+                 * the end of the pause, not decoded now */
+                ic_buf_append(&c->in, ev.data, ev.len);
+            else
+                feed_bytes(c, ev.data, ev.len);
             break;
         case IC_WS_EV_PING:
             len = ic_ws_write_pong(frame, ev.data, ev.len);

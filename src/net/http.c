@@ -45,6 +45,7 @@ static const struct {
     [IC_HTTP_E_LIMIT_EXCEEDED] = {"LimitExceededException", 410},
     [IC_HTTP_E_UNAUTHORIZED] = {"UnauthorizedException", 401},
     [IC_HTTP_E_FORBIDDEN] = {"ForbiddenException", 403},
+    [IC_HTTP_E_ACCESS_DENIED] = {"AccessDeniedException", 403},
     [IC_HTTP_E_MISSING_AUTH] = {"MissingAuthenticationTokenException", 403},
     [IC_HTTP_E_UNRECOGNIZED_CLIENT] = {"UnrecognizedClientException", 403},
     [IC_HTTP_E_INVALID_SIGNATURE] = {"InvalidSignatureException", 403},
@@ -65,6 +66,8 @@ struct ic_http_defer_s {
     ic_http_t *h;          /* NULL once the connection is gone */
     ic_http_resp_t resp;
     const char *op;        /* static: the route's operation */
+    void (*gone)(void *data);
+    void *gone_data;
     bool keep_alive;
     bool is_head;
 };
@@ -494,6 +497,11 @@ ic_http_resp_t *ic_http_defer_resp(ic_http_defer_t *d) {
     return &d->resp;
 }
 
+void ic_http_defer_on_gone(ic_http_defer_t *d, void (*gone)(void *data), void *data) {
+    d->gone = gone;
+    d->gone_data = data;
+}
+
 void ic_http_finish_upgrade(ic_http_defer_t *d, const ic_http_upgrade_t *u) {
     ic_http_t *h = d->h;
     if (h == NULL || d->resp.status != 101) {
@@ -565,8 +573,13 @@ ic_http_t *ic_http_new(const ic_http_service_t *svc, const ic_http_io_t *io,
 void ic_http_free(ic_http_t *h) {
     if (h == NULL)
         return;
-    if (h->pending)
-        h->pending->h = NULL; /* its answer has nowhere to go */
+    if (h->pending) {
+        ic_http_defer_t *d = h->pending;
+        h->pending = NULL;
+        d->h = NULL; /* its answer has nowhere to go */
+        if (d->gone)
+            d->gone(d->gone_data);
+    }
     ic_http_parser_free(h->parser);
     ic_buf_free(&h->out);
     ic_buf_free(&h->backlog);

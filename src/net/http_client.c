@@ -538,8 +538,11 @@ static int on_body(llhttp_t *ll, const char *at, size_t len) {
 static int on_message_complete(llhttp_t *ll) {
     req_t *r = of(ll);
     if (r->status < 200 && r->status != 101) {
-        /* 1xx: forget its fields (head_bytes keeps counting, so endless
-         * interim responses still end in "response too large") */
+        /* 1xx: forget its fields (head_bytes keeps counting, a status
+         * line at least 16 bytes, so endless interim responses still end
+         * in "response too large") */
+        if (count_head(r, 16) != 0)
+            return -1;
         ic_buf_reset(&r->arena);
         r->n_spans = 0;
         r->headers_done = false;

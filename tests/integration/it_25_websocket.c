@@ -409,7 +409,8 @@ START_TEST(credentials_policy) {
     fclose(f);
     snprintf(conf, sizeof(conf),
              CONF("credentials " AKID2 " " SECRET2 "\ncredentials_policy " AKID2
-                  " limited\nseed %s\n"),
+                  " limited\nseed %s\n") "listener control\n  bind 127.0.0.1\n"
+                                          "  port 0\n  protocol control\n  tls off\n",
              seed);
     ich_write_conf(&h, conf);
     ich_spawn(&h);
@@ -455,6 +456,22 @@ START_TEST(credentials_policy) {
         rc = ich_run(sh, NULL, 60000, &out);
         ck_assert_msg(rc != 0 && strstr(out, "(ForbiddenException)") &&
                           strstr(out, "Forbidden"),
+                      "exited %d:\n%s", rc, out);
+        free(out);
+    }
+    /* the key may not use the control plane (it could lift its policy) */
+    snprintf(cmd, sizeof(cmd),
+             "AWS_ACCESS_KEY_ID=" AKID2 " AWS_SECRET_ACCESS_KEY=" SECRET2
+             " AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null "
+             "AWS_SHARED_CREDENTIALS_FILE=/dev/null /usr/bin/aws --endpoint-url "
+             "http://127.0.0.1:%d iot list-things 2>&1",
+             ich_port(&h, "control"));
+    {
+        const char *sh[] = {"sh", "-c", cmd, NULL};
+        rc = ich_run(sh, NULL, 60000, &out);
+        ck_assert_msg(rc != 0 && strstr(out, "(AccessDeniedException)") &&
+                          strstr(out, "User: " AKID2 " is not authorized to use the "
+                                      "control plane"),
                       "exited %d:\n%s", rc, out);
         free(out);
     }

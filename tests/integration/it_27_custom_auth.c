@@ -231,7 +231,7 @@ START_TEST(https_publish) {
         const char *argv[] = {"mosquitto_sub", "-h", "localhost", "-p", alpn_port,
                               "--tls-alpn", "mqtt", "--cafile", ca, "-u",
                               "sub?x-amz-customauthorizer-name=a1", "-P", "secret",
-                              "-i", "sub-ca", "-q", "1", "-t", "ca/#", "-v", "-C", "2",
+                              "-i", "sub-ca", "-q", "1", "-t", "ca/#", "-v", "-C", "3",
                               "-W", "30", NULL};
         ich_bg(&sub, &h, argv);
     }
@@ -239,6 +239,30 @@ START_TEST(https_publish) {
     snprintf(base, sizeof(base),
              "curl -s -w ' %%{http_code}' --no-alpn --cacert %s -X POST "
              "--data-binary", ca);
+    /* the client leaves while its authorizer thinks (2 s): nothing is
+     * published; the next request, allowed after the same 2 s, is */
+    snprintf(cmd, sizeof(cmd),
+             "%s gone --max-time 1 -H 'x-amz-customauthorizer-name: a1' -H "
+             "'token: slow2' 'https://localhost:%s/topics/ca/gone'; true", base,
+             alpn_port);
+    free(sh_out(cmd));
+    ck_assert(ich_wait_log(&h, "http publish abandoned peer=127.0.0.1 topic=ca/gone", 1,
+                           5000));
+    snprintf(cmd, sizeof(cmd),
+             "%s m -H 'x-amz-customauthorizer-name: a1' -H 'token: slow2' "
+             "'https://localhost:%s/topics/ca/marker'", base, alpn_port);
+    out = sh_out(cmd);
+    ck_assert_msg(strstr(out, "\"} 200"), "%s", out);
+    free(out);
+    /* over 128 KiB: 413 before the authorizer is asked */
+    snprintf(cmd, sizeof(cmd),
+             "head -c 140000 /dev/zero | tr '\\0' x | curl -s -w ' %%{http_code}' "
+             "--no-alpn --cacert %s --data-binary @- -H 'x-amz-customauthorizer-name: "
+             "a1' -H 'token: allow' 'https://localhost:%s/topics/ca/big'", ca, alpn_port);
+    out = sh_out(cmd);
+    ck_assert_msg(strstr(out, "The payload exceeds the maximum size allowed") &&
+                      strstr(out, "} 413"), "%s", out);
+    free(out);
     /* allowed, named in the headers */
     snprintf(cmd, sizeof(cmd),
              "%s hello -H 'x-amz-customauthorizer-name: a1' -H 'token: allow' "
@@ -290,7 +314,7 @@ START_TEST(https_publish) {
     free(out);
     ck_assert(ich_wait_log(&h, "accepted for Publish and WebSocket only", 1, 5000));
     ck_assert_int_eq(ich_bg_wait(&sub, 30000, &out), 0);
-    ck_assert_str_eq(out, "ca/http hello\nca/q again\n");
+    ck_assert_str_eq(out, "ca/marker m\nca/http hello\nca/q again\n");
     free(out);
     ich_stop(&h);
     ich_bg_kill(&fnsrv, SIGTERM);

@@ -466,6 +466,24 @@ START_TEST(responses) {
                            "\"policyDocuments\":[],\"extra\":1" OK_TAIL, &r), 0);
     ck_assert_int_eq((int)r.n_docs, 0);
     ic_custom_auth_resp_free(&r);
+    {
+        /* a string document padded with whitespace (which AWS's length
+         * rule does not count) is kept compact */
+        size_t pad = 100000, k;
+        char *body = malloc(pad + 512);
+        int n = snprintf(body, 512, "{\"isAuthenticated\":true,\"principalId\":\"p\","
+                         "\"policyDocuments\":[\"{\\\"Version\\\":");
+        for (k = 0; k < pad; k++)
+            body[n + k] = ' ';
+        snprintf(body + n + pad, 512, "\\\"2012-10-17\\\",\\\"Statement\\\":"
+                 "{\\\"Effect\\\":\\\"Allow\\\",\\\"Action\\\":\\\"iot:*\\\","
+                 "\\\"Resource\\\":\\\"*\\\"}}\"]" OK_TAIL);
+        ck_assert_int_eq(parse(body, &r), 0);
+        ck_assert_str_eq(r.docs[0], "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+                                    "\"Allow\",\"Action\":\"iot:*\",\"Resource\":\"*\"}}");
+        ic_custom_auth_resp_free(&r);
+        free(body);
+    }
 
     parse_fails("[]", "not a JSON object");
     parse_fails("{\"isAuthenticated\":true", "not a JSON object");
@@ -825,12 +843,44 @@ START_TEST(invoke_url) {
         complete(&r.fake, 0, 200, ALLOW, NULL, 0);
         spin(&r);
         ck_assert(!g.cached && g.caching_for_http);
+        /* HTTP requests (HTTPS Publish, WebSocket upgrade headers): reused
+         * only with enableCachingForHttp (on now) and a token */
+        {
+            ic_custom_auth_req_t hr = req;
+            ic_authorizer_spec_t s;
+            int k;
+            hr.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_HTTP;
+            for (k = 0; k < 2; k++) {
+                memset(&g, 0, sizeof(g));
+                invoke(&r, &hr, &g, NULL);
+                if (k == 0)
+                    complete(&r.fake, 0, 200, ALLOW, NULL, 0);
+                spin(&r);
+                ck_assert_int_eq(g.status, IC_CUSTOM_AUTH_OK);
+                ck_assert(g.cached == (k == 1));
+            }
+            ck_assert_int_eq(r.fake.calls, 8);
+            memset(&s, 0, sizeof(s));
+            s.has_caching = true;
+            s.caching_for_http = false;
+            ck_assert_int_eq(ic_authorizers_update(r.reg, "az", &s, 3, why, sizeof(why)),
+                             0);
+            for (k = 0; k < 2; k++) {
+                memset(&g, 0, sizeof(g));
+                invoke(&r, &hr, &g, NULL);
+                complete(&r.fake, 0, 200, ALLOW, NULL, 0);
+                spin(&r);
+                ck_assert_int_eq(g.status, IC_CUSTOM_AUTH_OK);
+                ck_assert(!g.cached);
+            }
+            ck_assert_int_eq(r.fake.calls, 10);
+        }
         /* INACTIVE: refused, unless allowed (TestInvokeAuthorizer) */
         {
             ic_authorizer_spec_t s;
             memset(&s, 0, sizeof(s));
             s.has_status = true;
-            ic_authorizers_update(r.reg, "az", &s, 3, why, sizeof(why));
+            ic_authorizers_update(r.reg, "az", &s, 4, why, sizeof(why));
         }
         memset(&g, 0, sizeof(g));
         invoke(&r, &req, &g, NULL);

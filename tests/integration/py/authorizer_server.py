@@ -8,7 +8,8 @@ POST with AWS's event JSON, answer AWS's response JSON.
 The decision comes from the credentials: MQTT password "secret" or token
 "allow" -> allowed as principal "alice" with a policy for ca/* topics;
 password/token "deny" -> isAuthenticated false; "slow" -> answers after 8 s
-(beyond the 5 s limit); "malformed" -> not JSON. Every event is printed as
+(beyond the 5 s limit); "slow2" -> allowed after 2 s; "malformed" -> not
+JSON. Every event is printed as
 one JSON line on stdout (the test reads them)."""
 import base64
 import json
@@ -34,9 +35,11 @@ class H(BaseHTTPRequestHandler):
         what = pw or ev.get("token")
         if what == "slow":
             time.sleep(8)
+        if what == "slow2":
+            time.sleep(2)
         if what == "malformed":
             body = b"not json"
-        elif what in ("secret", "allow", "slow"):
+        elif what in ("secret", "allow", "slow", "slow2"):
             body = json.dumps({"isAuthenticated": True, "principalId": "alice",
                                "policyDocuments": [json.dumps(POLICY)],
                                "disconnectAfterInSeconds": 3600,
