@@ -37,6 +37,7 @@
 #define READ_BUF_BYTES 65536
 #define KEEP_CTL_BYTES 1024 /* ctl buffers larger than this are freed idle */
 #define KEEP_IN_BYTES 4096
+#define MAX_METRIC_LISTENERS 64 /* as many as a config may declare */
 
 typedef struct ent_s {
     ic_msg_t *m;            /* NULL for control bytes; ref held */
@@ -100,7 +101,8 @@ struct ic_conns_s {
     ic_http_limits_t http_lim;
     uint64_t http_idle_ms;
     uint64_t ws_max_payload;      /* largest WebSocket frame accepted */
-    char listeners[16][64];       /* names seen at accept (metrics) */
+    char *listeners[MAX_METRIC_LISTENERS]; /* names seen at accept (metrics;
+                                             owned) */
     size_t n_listeners;
     uint64_t bytes_in, bytes_out; /* on the wire (TLS included) */
     int64_t ws_lifetime_ms;       /* WebSocket connection TTL, 0 = none */
@@ -858,11 +860,11 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
         for (i = 0; i < cs->n_listeners && strcmp(cs->listeners[i], lc->name) != 0;
              i++)
             ;
-        if (i == cs->n_listeners && i < 16) {
-            snprintf(cs->listeners[i], sizeof(cs->listeners[i]), "%s", lc->name);
+        if (i == cs->n_listeners && i < MAX_METRIC_LISTENERS) {
+            cs->listeners[i] = ic_xstrdup(lc->name);
             cs->n_listeners++;
         }
-        c->listener = (uint8_t)(i < 16 ? i : 15);
+        c->listener = (uint8_t)(i < MAX_METRIC_LISTENERS ? i : MAX_METRIC_LISTENERS - 1);
     }
     c->is_http = lc->protocol == IC_PROTO_HTTPS ||
                  lc->protocol == IC_PROTO_CONTROL;
@@ -890,8 +892,11 @@ void ic_conns_stop(ic_conns_t *cs, ic_done_cb cb, void *data) {
 }
 
 void ic_conns_free(ic_conns_t *cs) {
+    size_t i;
     if (cs == NULL)
         return;
+    for (i = 0; i < cs->n_listeners; i++)
+        free(cs->listeners[i]);
     free(cs->iov);
     free(cs->rbuf);
     ic_buf_free(&cs->plain);
@@ -903,7 +908,7 @@ void ic_conns_free(ic_conns_t *cs) {
 void ic_conns_stats(const ic_conns_t *cs, ic_conns_stat_fn fn, void *data,
                     uint64_t *bytes_in, uint64_t *bytes_out) {
     /* per listener: mqtt, websocket, http */
-    uint64_t n[16][3];
+    uint64_t n[MAX_METRIC_LISTENERS][3];
     static const char *const kinds[3] = {"mqtt", "websocket", "http"};
     const conn_t *c;
     size_t i, k;

@@ -4422,6 +4422,7 @@ struct ic_sql_payload_s {
     size_t n;
     bool done;                   /* parsed (or tried) */
     bool usable;                 /* the parse did not fail (memory, steps) */
+    uint64_t steps;              /* its work, charged to every run using it */
     paykind_t pay;
     val_t val;
 };
@@ -4506,11 +4507,16 @@ static void classify_payload(ev_t *ev, ic_sql_run_t *r) {
             classify(&pev, pl->p, pl->n, &pl->pay, &pl->val);
             pl->done = true;
             pl->usable = !pev.failed;
+            pl->steps = pev.steps;
         }
         if (pl->usable) {
+            /* the parse costs each run what it would have alone: its
+             * memory and work count toward the run's limits */
             r->shared = ic_sql_payload_ref(pl);
             r->pay = pl->pay;
             r->payload = pl->val;
+            r->ar.total += pl->ar.total;
+            ev_charge(ev, pl->steps);
             return;
         }
     }
