@@ -267,6 +267,12 @@ static int rules_init(ic_broker_t *b, char *err, size_t errlen) {
     return 0;
 }
 
+static void rules_stop(ic_broker_t *b, ic_done_cb cb, void *data);
+
+static void rules_nothing(void *data) {
+    (void)data;
+}
+
 static int rules_start(ic_broker_t *b, char *err, size_t errlen) {
     struct ic_rules_mod_s *rm = b->rules;
     const ic_config_t *cfg = b->cfg;
@@ -300,7 +306,10 @@ static int rules_start(ic_broker_t *b, char *err, size_t errlen) {
     ic_mqtt_engine_lookups(b->mqtt, &look);
     b->engine = ic_engine_new(b->loop, b->db, env, &rm->cfg, &look);
     if (ic_engine_load(b->engine) != 0) {
+        /* not started, so not stopped: close the handles made so far
+         * here (the loop runs once more before the modules' fini) */
         snprintf(err, errlen, "cannot load the topic rules");
+        rules_stop(b, rules_nothing, NULL);
         return IC_ESTORE;
     }
     ic_mqtt_set_engine(b->mqtt, b->engine);
