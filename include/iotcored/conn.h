@@ -42,6 +42,9 @@ void ic_conns_set_http(ic_conns_t *cs, int protocol,
 void ic_conns_set_http_limits(ic_conns_t *cs, const ic_http_limits_t *lim,
                               uint64_t idle_ms);
 
+/* A listener's name, so that its counters show from the start (0 until
+ * its first connection). */
+void ic_conns_add_listener(ic_conns_t *cs, const char *name);
 /* Metrics: fn per (listener, protocol "mqtt"|"websocket"|"http") with the
  * open connections, and the bytes read and written so far. */
 typedef void (*ic_conns_stat_fn)(const char *listener, const char *protocol,

@@ -521,6 +521,9 @@ static int listeners_init(ic_broker_t *b, char *err, size_t errlen) {
 }
 
 static int listeners_start(ic_broker_t *b, char *err, size_t errlen) {
+    size_t i;
+    for (i = 0; i < b->cfg->n_listeners; i++)
+        ic_conns_add_listener(b->conns, b->cfg->listeners[i].name);
     ic_listeners_set_handler(b->listeners, ic_conns_accept, b->conns);
     return ic_listeners_start(b->listeners, err, errlen);
 }

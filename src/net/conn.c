@@ -823,6 +823,23 @@ static void peer_name(uv_tcp_t *t, char *out, size_t cap) {
         uv_ip4_name((struct sockaddr_in *)&ss, out, cap);
 }
 
+/* The metrics slot of a listener name (added when new; the last slot is
+ * shared beyond MAX_METRIC_LISTENERS). */
+static size_t listener_index(ic_conns_t *cs, const char *name) {
+    size_t i;
+    for (i = 0; i < cs->n_listeners && strcmp(cs->listeners[i], name) != 0; i++)
+        ;
+    if (i == cs->n_listeners && i < MAX_METRIC_LISTENERS) {
+        cs->listeners[i] = ic_xstrdup(name);
+        cs->n_listeners++;
+    }
+    return i < MAX_METRIC_LISTENERS ? i : MAX_METRIC_LISTENERS - 1;
+}
+
+void ic_conns_add_listener(ic_conns_t *cs, const char *name) {
+    (void)listener_index(cs, name);
+}
+
 void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
                      ic_tls_ctx_t *tls, void *data) {
     ic_conns_t *cs = data;
@@ -855,17 +872,7 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
     if (lc->listener_policy && lc->listener_policy[0])
         ic_proto_set_anonymous_policy(c->proto, lc->listener_policy);
     c->protocol = lc->protocol;
-    {
-        size_t i;
-        for (i = 0; i < cs->n_listeners && strcmp(cs->listeners[i], lc->name) != 0;
-             i++)
-            ;
-        if (i == cs->n_listeners && i < MAX_METRIC_LISTENERS) {
-            cs->listeners[i] = ic_xstrdup(lc->name);
-            cs->n_listeners++;
-        }
-        c->listener = (uint8_t)(i < MAX_METRIC_LISTENERS ? i : MAX_METRIC_LISTENERS - 1);
-    }
+    c->listener = (uint8_t)listener_index(cs, lc->name);
     c->is_http = lc->protocol == IC_PROTO_HTTPS ||
                  lc->protocol == IC_PROTO_CONTROL;
     if (c->is_http)
