@@ -520,7 +520,11 @@ static uint64_t shadow_open_total(const bench_t *b) {
 static void pump_publisher(cli_t *c, uint64_t now) {
     bench_t *b = c->b;
     int burst = 0;
-    if (!c->is_ready || c->is_closed)
+    /* only in the warm-up and the window: a publisher that reads its
+     * CONNACK (or a PUBACK in the drain) before then must not send - its
+     * schedule is not set yet (it would flood 10,000 messages from t=0) */
+    if (!c->is_ready || c->is_closed ||
+        (b->phase != PH_WARMUP && b->phase != PH_MEASURE))
         return;
     if (b->o.scenario == SC_SHADOW) {
         pump_shadow(c, now);
