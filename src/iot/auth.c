@@ -78,9 +78,11 @@ typedef struct slot_s {
 struct ic_auth_conn_s {
     char *cert_id, *anon, *client_id, *ip, *sni;
     uint64_t set_epoch;
-    const ic_policy_doc_t *docs[MAX_SET]; /* borrowed from a->compiled */
-    const char *names[MAX_SET];           /* borrowed from the store */
-    size_t n_docs;
+    /* the set, sized to it (most connections have one or two policies;
+     * a fixed MAX_SET array cost 1 KiB per idle connection) */
+    const ic_policy_doc_t **docs; /* borrowed from a->compiled */
+    const char **names;           /* borrowed from the store */
+    size_t n_docs, cap_docs;
     uint64_t thing_epoch;
     char *thing;              /* owned, NULL = none */
     slot_t *cache;            /* CACHE_SLOTS, allocated at first use */
@@ -170,6 +172,8 @@ void ic_auth_conn_free(ic_auth_conn_t *c) {
         for (i = 0; i < CACHE_SLOTS; i++)
             free(c->cache[i].res);
     free(c->cache);
+    free(c->docs);
+    free(c->names);
     free(c->cert_id);
     free(c->anon);
     free(c->client_id);
@@ -357,6 +361,14 @@ const char *ic_auth_conn_thing(ic_auth_t *a, ic_auth_conn_t *c) {
     return conn_thing(a, c);
 }
 
+static void set_reserve(ic_auth_conn_t *c, size_t n) {
+    if (n <= c->cap_docs)
+        return;
+    c->docs = ic_xrealloc(c->docs, n * sizeof(*c->docs));
+    c->names = ic_xrealloc(c->names, n * sizeof(*c->names));
+    c->cap_docs = n;
+}
+
 /* The connection's policy set for the current epoch (the caller has
  * refreshed: once per check, not once per step). */
 static void load_set(ic_auth_t *a, ic_auth_conn_t *c) {
@@ -366,6 +378,7 @@ static void load_set(ic_auth_t *a, ic_auth_conn_t *c) {
     if (c->set_epoch == a->epoch)
         return;
     if (c->is_inline) { /* a custom authorizer's documents + the listener's */
+        set_reserve(c, c->n_inline + 1);
         c->n_docs = 0;
         for (i = 0; i < c->n_inline; i++) {
             c->docs[c->n_docs] = c->inline_docs[i];
@@ -379,6 +392,7 @@ static void load_set(ic_auth_t *a, ic_auth_conn_t *c) {
     }
     thing = conn_thing(a, c);
     n = effective(a, c->cert_id, c->anon, thing, names, MAX_SET);
+    set_reserve(c, n ? n : 1);
     c->n_docs = 0;
     for (i = 0; i < n; i++) {
         const ic_policy_doc_t *d = compiled(a, names[i]);
@@ -760,12 +774,16 @@ ic_authz_t ic_auth_test(ic_auth_t *a, const ic_auth_test_t *t,
                         const char *action, const char *resource,
                         ic_policy_why_t *why, char *policy, size_t policy_cap) {
     ic_auth_conn_t c;
-    const char *names[MAX_SET];
+    const char *names[MAX_SET], *set_names[MAX_SET];
+    const ic_policy_doc_t *set_docs[MAX_SET];
     size_t n, i, j;
     const char *thing;
     ic_authz_t d;
     refresh(a);
     memset(&c, 0, sizeof(c));
+    c.docs = set_docs; /* on the stack: c is never freed */
+    c.names = set_names;
+    c.cap_docs = MAX_SET;
     c.cert_id = (char *)(uintptr_t)t->cert_id;
     c.client_id = (char *)(uintptr_t)(t->client_id ? t->client_id : NULL);
     thing = t->thing_name ? t->thing_name
