@@ -84,6 +84,22 @@ typedef struct alias_s {
     uint16_t len;
 } alias_t;
 
+/* A connection's custom-authorizer state (most connections have none). */
+typedef struct ca_s {
+    ic_custom_auth_call_t *call; /* invocation in flight */
+    uint8_t *connect;          /* the CONNECT waiting for it (raw bytes) */
+    size_t connect_len;
+    char **docs;               /* the policy documents it returned */
+    size_t n_docs;
+    int64_t deadline_ms;       /* disconnectAfterInSeconds (wall), 0 none */
+    int64_t refresh_ms;        /* refreshAfterInSeconds (wall), 0 none */
+    char *user;                /* what to send again at a refresh */
+    uint8_t *pass;
+    size_t pass_len;
+    bool has_pass;
+    char *client_id;
+} ca_t;
+
 struct ic_proto_s {
     ic_proto_env_t *env;
     const ic_proto_io_t *io;
@@ -106,7 +122,7 @@ struct ic_proto_s {
     bool is_throttled;         /* stop decoding until the transport resumes */
     bool send_will;            /* publish the will when closing */
     const char *close_reason;  /* why the connection ended (log) */
-    char peer[64];
+    char peer[48];             /* address text (INET6_ADDRSTRLEN is 46) */
     bool needs_cert;           /* mutual TLS listener */
     bool is_not_mqtt;          /* the transport serves HTTP: no CONNECT due */
     tls_peer_t *tls;           /* what TLS said, until CONNECT is decided */
@@ -125,18 +141,7 @@ struct ic_proto_s {
      * authorizer let in) */
     bool needs_custom_auth;    /* CONNECT goes to the authorizer first */
     bool ca_done;              /* the authorizer allowed this connection */
-    ic_custom_auth_call_t *ca_call; /* invocation in flight */
-    uint8_t *ca_connect;       /* the CONNECT waiting for it (raw bytes) */
-    size_t ca_connect_len;
-    char **ca_docs;            /* the policy documents it returned */
-    size_t n_ca_docs;
-    int64_t ca_deadline_ms;    /* disconnectAfterInSeconds (wall), 0 none */
-    int64_t ca_refresh_ms;     /* refreshAfterInSeconds (wall), 0 none */
-    char *ca_user;             /* what to send again at a refresh */
-    uint8_t *ca_pass;
-    size_t ca_pass_len;
-    bool ca_has_pass;
-    char *ca_client_id;
+    ca_t *ca;                  /* its state, from the first use; or NULL */
     const uint8_t *cur_raw;    /* the packet being dispatched (feed) */
     size_t cur_raw_len;
     bool lc_online;            /* a `connected` event was published */
@@ -630,7 +635,7 @@ static int authorize_connect(ic_proto_t *pr, const ic_connect_t *c,
         /* the authorizer's documents are the connection's policies */
         char why[200];
         if (ic_auth_conn_set_inline(pr->auth, pr->principal,
-                                    (const char *const *)pr->ca_docs, pr->n_ca_docs,
+                                    (const char *const *)pr->ca->docs, pr->ca->n_docs,
                                     why, sizeof(why)) != 0) {
             ic_log_info("connect refused", "peer=%s client_id=%s reason=\"%s\"",
                         pr->peer, cid, why);
@@ -667,27 +672,36 @@ static int authorize_connect(ic_proto_t *pr, const ic_connect_t *c,
 
 static int dispatch(ic_proto_t *pr, ic_packet_t *pkt, size_t wire);
 
+static ca_t *ca_part(ic_proto_t *pr) {
+    if (pr->ca == NULL)
+        pr->ca = ic_xcalloc(1, sizeof(*pr->ca));
+    return pr->ca;
+}
+
 static void ca_forget_docs(ic_proto_t *pr) {
     size_t i;
-    for (i = 0; i < pr->n_ca_docs; i++)
-        free(pr->ca_docs[i]);
-    free(pr->ca_docs);
-    pr->ca_docs = NULL;
-    pr->n_ca_docs = 0;
+    if (pr->ca == NULL)
+        return;
+    for (i = 0; i < pr->ca->n_docs; i++)
+        free(pr->ca->docs[i]);
+    free(pr->ca->docs);
+    pr->ca->docs = NULL;
+    pr->ca->n_docs = 0;
 }
 
 static void ca_free(ic_proto_t *pr) {
-    if (pr->ca_call)
-        ic_custom_auth_cancel(pr->ca_call);
-    pr->ca_call = NULL;
+    if (pr->ca == NULL)
+        return;
+    if (pr->ca->call)
+        ic_custom_auth_cancel(pr->ca->call);
+    pr->ca->call = NULL;
     ca_forget_docs(pr);
-    free(pr->ca_connect);
-    free(pr->ca_user);
-    free(pr->ca_pass);
-    free(pr->ca_client_id);
-    pr->ca_connect = NULL;
-    pr->ca_user = pr->ca_client_id = NULL;
-    pr->ca_pass = NULL;
+    free(pr->ca->connect);
+    free(pr->ca->user);
+    free(pr->ca->pass);
+    free(pr->ca->client_id);
+    free(pr->ca);
+    pr->ca = NULL;
 }
 
 /* Take the authorizer's answer: principal, policy documents, TTLs. */
@@ -695,15 +709,16 @@ static void ca_take(ic_proto_t *pr, const ic_custom_auth_result_t *r) {
     int64_t now = ic_clock_wall_ms();
     size_t i;
     ca_forget_docs(pr);
-    pr->ca_docs = ic_xcalloc(r->n_policy_documents + 1, sizeof(char *));
+    (void)ca_part(pr);
+    pr->ca->docs = ic_xcalloc(r->n_policy_documents + 1, sizeof(char *));
     for (i = 0; i < r->n_policy_documents; i++)
-        pr->ca_docs[i] = ic_xstrdup(r->policy_documents[i]);
-    pr->n_ca_docs = r->n_policy_documents;
+        pr->ca->docs[i] = ic_xstrdup(r->policy_documents[i]);
+    pr->ca->n_docs = r->n_policy_documents;
     free(pr->principal);
     pr->principal = r->principal_id[0] ? ic_xstrdup(r->principal_id) : NULL;
-    if (r->disconnect_after_s && pr->ca_deadline_ms == 0) /* not extended */
-        pr->ca_deadline_ms = now + (int64_t)r->disconnect_after_s * 1000;
-    pr->ca_refresh_ms = r->refresh_after_s ? now + (int64_t)r->refresh_after_s * 1000
+    if (r->disconnect_after_s && pr->ca->deadline_ms == 0) /* not extended */
+        pr->ca->deadline_ms = now + (int64_t)r->disconnect_after_s * 1000;
+    pr->ca->refresh_ms = r->refresh_after_s ? now + (int64_t)r->refresh_after_s * 1000
                                            : 0;
 }
 
@@ -711,11 +726,11 @@ static void on_custom_auth(ic_custom_auth_t *ca, const ic_custom_auth_result_t *
                            void *data) {
     ic_proto_t *pr = data;
     ic_packet_t pkt;
-    uint8_t *raw = pr->ca_connect;
-    size_t len = pr->ca_connect_len;
+    uint8_t *raw = pr->ca->connect;
+    size_t len = pr->ca->connect_len;
     (void)ca;
-    pr->ca_call = NULL;
-    pr->ca_connect = NULL;
+    pr->ca->call = NULL;
+    pr->ca->connect = NULL;
     if (pr->state == ST_CLOSING) {
         free(raw);
         return;
@@ -753,37 +768,38 @@ static int start_custom_auth(ic_proto_t *pr, const ic_connect_t *c) {
     if (env->custom_auth == NULL || pr->cur_raw == NULL)
         return refuse(pr, RC_NOT_AUTHORIZED, V3_NOT_AUTHORIZED,
                       "custom authorizers are not available");
-    free(pr->ca_user);
-    free(pr->ca_pass);
-    free(pr->ca_client_id);
-    pr->ca_user = c->has_username ? ic_xstrndup((const char *)c->username.p,
+    (void)ca_part(pr);
+    free(pr->ca->user);
+    free(pr->ca->pass);
+    free(pr->ca->client_id);
+    pr->ca->user = c->has_username ? ic_xstrndup((const char *)c->username.p,
                                                 c->username.len)
                                   : NULL;
-    pr->ca_has_pass = c->has_password;
-    pr->ca_pass = c->has_password && c->password.len
+    pr->ca->has_pass = c->has_password;
+    pr->ca->pass = c->has_password && c->password.len
                       ? ic_xmemdup(c->password.p, c->password.len)
                       : NULL;
-    pr->ca_pass_len = c->has_password ? c->password.len : 0;
-    pr->ca_client_id = c->client_id.len ? ic_xstrndup((const char *)c->client_id.p,
+    pr->ca->pass_len = c->has_password ? c->password.len : 0;
+    pr->ca->client_id = c->client_id.len ? ic_xstrndup((const char *)c->client_id.p,
                                                       c->client_id.len)
                                         : NULL;
     memset(&req, 0, sizeof(req));
     req.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_MQTT;
     req.server_name = pr->tls && pr->tls->sni[0] ? pr->tls->sni : NULL;
-    req.mqtt_username = pr->ca_user;
-    req.mqtt_password = pr->ca_pass;
-    req.mqtt_password_len = pr->ca_pass_len;
-    req.has_mqtt_password = pr->ca_has_pass;
-    req.mqtt_client_id = pr->ca_client_id;
-    free(pr->ca_connect);
-    pr->ca_connect = ic_xmemdup(pr->cur_raw, pr->cur_raw_len);
-    pr->ca_connect_len = pr->cur_raw_len;
+    req.mqtt_username = pr->ca->user;
+    req.mqtt_password = pr->ca->pass;
+    req.mqtt_password_len = pr->ca->pass_len;
+    req.has_mqtt_password = pr->ca->has_pass;
+    req.mqtt_client_id = pr->ca->client_id;
+    free(pr->ca->connect);
+    pr->ca->connect = ic_xmemdup(pr->cur_raw, pr->cur_raw_len);
+    pr->ca->connect_len = pr->cur_raw_len;
     rc = ic_custom_auth_invoke(env->custom_auth, &req, on_custom_auth, pr,
-                               &pr->ca_call);
+                               &pr->ca->call);
     if (rc != 0) {
-        free(pr->ca_connect);
-        pr->ca_connect = NULL;
-        pr->ca_call = NULL;
+        free(pr->ca->connect);
+        pr->ca->connect = NULL;
+        pr->ca->call = NULL;
         return refuse(pr, RC_NOT_AUTHORIZED, V3_NOT_AUTHORIZED,
                       "custom authorizers are stopping");
     }
@@ -799,7 +815,7 @@ static void on_custom_refresh(ic_custom_auth_t *ca, const ic_custom_auth_result_
     ic_proto_t *pr = data;
     char why[200];
     (void)ca;
-    pr->ca_call = NULL;
+    pr->ca->call = NULL;
     if (pr->state != ST_ACTIVE)
         return;
     if (!r->is_allowed) {
@@ -809,7 +825,7 @@ static void on_custom_refresh(ic_custom_auth_t *ca, const ic_custom_auth_result_
     ca_take(pr, r);
     if (pr->auth &&
         ic_auth_conn_set_inline(pr->auth, pr->principal,
-                                (const char *const *)pr->ca_docs, pr->n_ca_docs,
+                                (const char *const *)pr->ca->docs, pr->ca->n_docs,
                                 why, sizeof(why)) != 0) {
         ic_log_info("custom auth refresh refused", "client_id=%s reason=\"%s\"",
                     pr->session ? pr->session->client_id : "-", why);
@@ -822,16 +838,16 @@ static void custom_auth_refresh(ic_proto_t *pr) {
     memset(&req, 0, sizeof(req));
     req.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_MQTT;
     req.server_name = pr->tls && pr->tls->sni[0] ? pr->tls->sni : NULL;
-    req.mqtt_username = pr->ca_user;
-    req.mqtt_password = pr->ca_pass;
-    req.mqtt_password_len = pr->ca_pass_len;
-    req.has_mqtt_password = pr->ca_has_pass;
-    req.mqtt_client_id = pr->ca_client_id;
+    req.mqtt_username = pr->ca->user;
+    req.mqtt_password = pr->ca->pass;
+    req.mqtt_password_len = pr->ca->pass_len;
+    req.has_mqtt_password = pr->ca->has_pass;
+    req.mqtt_client_id = pr->ca->client_id;
     req.no_cache = true;
-    pr->ca_refresh_ms = 0;
+    pr->ca->refresh_ms = 0;
     if (ic_custom_auth_invoke(pr->env->custom_auth, &req, on_custom_refresh, pr,
-                              &pr->ca_call) != 0)
-        pr->ca_call = NULL;
+                              &pr->ca->call) != 0)
+        pr->ca->call = NULL;
 }
 
 void ic_proto_require_custom_auth(ic_proto_t *pr) {
@@ -1464,7 +1480,7 @@ int ic_proto_feed(ic_proto_t *pr, const uint8_t *buf, size_t len,
         *used = len;
         return IC_ECLOSED;
     }
-    if (pr->ca_call != NULL) {
+    if (pr->ca != NULL && pr->ca->call != NULL) {
         /* a CONNECT is with the authorizer: the rest waits */
         pr->is_throttled = true;
         return 0;
@@ -1616,13 +1632,14 @@ void ic_proto_sweep(ic_proto_env_t *env, uint64_t now_mono_ms,
             now_mono_ms - pr->opened_ms > CONNECT_TIMEOUT_MS) {
             ic_log_info("connect timeout", "peer=%s", pr->peer);
             begin_close(pr, "CLIENT_ERROR");
-        } else if (pr->ca_deadline_ms && now_wall_ms >= pr->ca_deadline_ms &&
+        } else if (pr->ca && pr->ca->deadline_ms &&
+                   now_wall_ms >= pr->ca->deadline_ms &&
                    pr->state != ST_CLOSING) {
             /* AWS 2.3: older than the authorizer's disconnectAfterInSeconds */
             disconnect(pr, RC_NOT_AUTHORIZED, "CUSTOMAUTH_TTL_EXPIRATION");
-        } else if (pr->ca_refresh_ms && now_wall_ms >= pr->ca_refresh_ms &&
-                   pr->state == ST_ACTIVE && pr->ca_call == NULL &&
-                   pr->ca_user != NULL) {
+        } else if (pr->ca && pr->ca->refresh_ms && now_wall_ms >= pr->ca->refresh_ms &&
+                   pr->state == ST_ACTIVE && pr->ca->call == NULL &&
+                   pr->ca->user != NULL) {
             custom_auth_refresh(pr);
         } else if (pr->ws_deadline_ms && now_wall_ms >= pr->ws_deadline_ms &&
                    pr->state != ST_CLOSING) {

@@ -48,6 +48,15 @@ typedef struct ent_s {
                                close), not MQTT bytes to wrap */
 } ent_t;
 
+/* What only TLS, WebSocket and HTTP connections need: allocated by the
+ * first of them (an idle plaintext MQTT connection does without). */
+typedef struct ext_s {
+    ic_buf_t tls_out;             /* ciphertext waiting to be written */
+    ic_buf_t tls_wbuf;            /* ciphertext being written */
+    ic_buf_t ws_hdr;              /* data frame headers of the write */
+    ic_http_peer_t http_peer;     /* what ic_http_t sees of the peer */
+} ext_t;
+
 typedef struct conn_s {
     uv_tcp_t tcp;
     ic_conns_t *cs;
@@ -65,14 +74,11 @@ typedef struct conn_s {
     uv_timer_t *throttle;         /* lazily, for throughput limiting */
     ic_tls_t *tls;                /* NULL on plaintext listeners */
     ic_http_t *http;              /* HTTP connections: the server side */
-    ic_http_peer_t http_peer;     /* what ic_http_t sees of the peer */
     uv_timer_t *idle;             /* HTTP connections: idle timeout */
     int protocol;                 /* ic_listener_protocol_t of the listener */
     uint8_t listener;             /* index into cs->listeners */
-    ic_buf_t tls_out;             /* ciphertext waiting to be written */
-    ic_buf_t tls_wbuf;            /* ciphertext being written */
+    ext_t *x;                     /* TLS/WebSocket/HTTP part, or NULL */
     ic_ws_reader_t *ws;           /* MQTT over WebSocket: the frame reader */
-    ic_buf_t ws_hdr;              /* data frame headers of the write */
     bool ws_close_sent;           /* a Close frame is queued */
     bool is_peer_known;           /* identity handed to proto */
     bool is_alpn;                 /* listener dispatches by ALPN */
@@ -111,6 +117,12 @@ struct ic_conns_s {
 };
 
 static const ic_proto_io_t io_ops;
+
+static ext_t *ext(conn_t *c) {
+    if (c->x == NULL)
+        c->x = ic_xcalloc(1, sizeof(*c->x));
+    return c->x;
+}
 static void flush(conn_t *c);
 static void conn_close_now(conn_t *c);
 
@@ -184,7 +196,7 @@ static void mark_dirty(conn_t *c) {
 
 static ent_t *push_ent(conn_t *c) {
     if (c->q_n == c->q_cap) {
-        size_t cap = c->q_cap ? c->q_cap * 2 : 8, i;
+        size_t cap = c->q_cap ? c->q_cap * 2 : 2, i;
         ent_t *q = ic_xmalloc(cap * sizeof(*q));
         for (i = 0; i < c->q_n; i++)
             q[i] = c->q[(c->q_head + i) % c->q_cap];
@@ -305,16 +317,17 @@ static void on_written(uv_write_t *req, int status) {
     c->is_writing = false;
     trim_buf(&c->ctl[done], KEEP_CTL_BYTES);
     if (c->tls)
-        trim_buf(&c->tls_wbuf, KEEP_CTL_BYTES);
+        trim_buf(&c->x->tls_wbuf, KEEP_CTL_BYTES);
     if (c->ws)
-        trim_buf(&c->ws_hdr, KEEP_CTL_BYTES);
+        trim_buf(&c->x->ws_hdr, KEEP_CTL_BYTES);
     if (status < 0) {
         if (!c->is_closing)
             ic_log_debug("write failed", "err=%s", ic_errname(status));
         conn_close_now(c);
         return;
     }
-    if (c->q_n > 0 || c->close_when_flushed || c->tls_out.len > 0)
+    if (c->q_n > 0 || c->close_when_flushed ||
+        (c->x && c->x->tls_out.len > 0))
         mark_dirty(c);
     if (c->q_n == 0 && c->q_cap > 64) {
         free(c->q);
@@ -340,7 +353,7 @@ static void flush(conn_t *c) {
     int rc;
     if (c->is_writing || (c->is_closing && !c->close_when_flushed))
         return;
-    if (c->q_n == 0 && (c->tls == NULL || c->tls_out.len == 0)) {
+    if (c->q_n == 0 && (c->tls == NULL || c->x->tls_out.len == 0)) {
         if (c->close_when_flushed)
             conn_close_now(c);
         return;
@@ -348,7 +361,7 @@ static void flush(conn_t *c) {
     iov = iov_room(cs, c->q_n * 7 + 1);
     ctl = c->ctl[c->cur].data;
     if (c->ws) /* room for a header per run, so it never moves */
-        ic_buf_reserve(&c->ws_hdr, (c->q_n + 1) * IC_WS_MAX_HEADER);
+        ic_buf_reserve(&c->x->ws_hdr, (c->q_n + 1) * IC_WS_MAX_HEADER);
     for (i = 0; i < c->q_n; i++) {
         const ent_t *e = &c->q[(c->q_head + i) % c->q_cap];
         const ic_frame_t *f = e->f;
@@ -366,10 +379,10 @@ static void flush(conn_t *c) {
                     break;
                 run += x->len;
             }
-            hl = ic_ws_frame_header(c->ws_hdr.data + c->ws_hdr.len,
+            hl = ic_ws_frame_header(c->x->ws_hdr.data + c->x->ws_hdr.len,
                                     IC_WS_OP_BINARY, true, run);
-            PUSH(c->ws_hdr.data + c->ws_hdr.len, (size_t)hl);
-            c->ws_hdr.len += (size_t)hl;
+            PUSH(c->x->ws_hdr.data + c->x->ws_hdr.len, (size_t)hl);
+            c->x->ws_hdr.len += (size_t)hl;
         }
         if (e->m == NULL) {
             PUSH(ctl + e->off, e->len);
@@ -396,14 +409,15 @@ static void flush(conn_t *c) {
         /* Encrypt the batch into one buffer: one write per loop turn still. */
         for (i = 0; i < k && ic_tls_is_ready(c->tls); i++)
             ic_tls_write(c->tls, iov[i].base, iov[i].len);
-        ic_tls_take_output(c->tls, &c->tls_out);
-        ic_buf_reset(&c->tls_wbuf);
+        ext_t *x = c->x;
+        ic_tls_take_output(c->tls, &x->tls_out);
+        ic_buf_reset(&x->tls_wbuf);
         {
-            ic_buf_t tmp = c->tls_wbuf;
-            c->tls_wbuf = c->tls_out;
-            c->tls_out = tmp;
+            ic_buf_t tmp = x->tls_wbuf;
+            x->tls_wbuf = x->tls_out;
+            x->tls_out = tmp;
         }
-        iov[0] = uv_buf_init((char *)c->tls_wbuf.data, (unsigned)c->tls_wbuf.len);
+        iov[0] = uv_buf_init((char *)x->tls_wbuf.data, (unsigned)x->tls_wbuf.len);
         k = 1;
     }
     for (i = 0; i < k; i++)
@@ -450,9 +464,12 @@ static void on_closed(uv_handle_t *h) {
     ic_buf_free(&c->ctl[0]);
     ic_buf_free(&c->ctl[1]);
     ic_buf_free(&c->in);
-    ic_buf_free(&c->tls_out);
-    ic_buf_free(&c->tls_wbuf);
-    ic_buf_free(&c->ws_hdr);
+    if (c->x) {
+        ic_buf_free(&c->x->tls_out);
+        ic_buf_free(&c->x->tls_wbuf);
+        ic_buf_free(&c->x->ws_hdr);
+        free(c->x);
+    }
     free(c->ws);
     ic_tls_free(c->tls);
     ic_http_free(c->http);
@@ -588,7 +605,7 @@ static void http_bytes(conn_t *c, const uint8_t *p, size_t n) {
         return;
     }
     if (c->http == NULL) {
-        ic_http_peer_t *hp = &c->http_peer;
+        ic_http_peer_t *hp = &ext(c)->http_peer;
         hp->addr = ic_proto_peer(c->proto);
         hp->cert_der = ic_proto_peer_cert(c->proto, &hp->cert_der_len,
                                           &hp->cert_trusted, &hp->sni);
@@ -669,6 +686,7 @@ static void http_upgrade(void *io, const ic_http_upgrade_t *u, const uint8_t *re
         c->q[(c->q_head + i) % c->q_cap].is_raw = true;
     if (c->idle)
         uv_timer_stop(c->idle); /* MQTT keep-alive rules from here on */
+    (void)ext(c);
     c->ws = ic_xcalloc(1, sizeof(*c->ws));
     ic_ws_reader_init(c->ws, cs->ws_max_payload);
     ic_proto_set_websocket(c->proto, u->principal, u->is_admin,
@@ -718,7 +736,7 @@ static void tls_read(conn_t *c, const uint8_t *p, size_t n) {
     int rc;
     ic_buf_reset(plain);
     rc = ic_tls_read(c->tls, p, n, plain);
-    if (ic_tls_take_output(c->tls, &c->tls_out) > 0)
+    if (ic_tls_take_output(c->tls, &c->x->tls_out) > 0)
         mark_dirty(c);
     if (ic_tls_is_ready(c->tls) && !c->is_peer_known) {
         c->is_peer_known = true;
@@ -879,6 +897,7 @@ void ic_conns_accept(uv_stream_t *server, const ic_listener_conf_t *lc,
         http_begin(c);
     if (tls != NULL) {
         c->tls = ic_tls_new(tls);
+        (void)ext(c);
         c->is_alpn = lc->protocol == IC_PROTO_ALPN;
         ic_proto_require_peer(c->proto, lc->tls == IC_TLS_MUTUAL);
     }
