@@ -38,6 +38,7 @@ struct ic_mqtt_s {
     ic_lifecycle_t *lifecycle;
     ic_engine_t *engine;      /* the rules engine (borrowed), or NULL */
     ic_shadow_limits_t shadow_lim;
+    uint64_t lc_swept_ms;     /* last lifecycle record sweep (loop clock) */
     uint64_t checked_epoch;   /* auth epoch live connections were checked at */
     struct reload_s *reload;  /* a registry reload waiting for the store */
     ic_proto_env_t env;
@@ -64,8 +65,10 @@ static void sweep(uint64_t now_ms, void *data) {
     ic_mqtt_t *m = data;
     ic_proto_sweep(&m->env, now_ms, ic_clock_wall_ms());
     ic_mqtt_recheck(m);
-    if (m->lifecycle && now_ms % 60000 < 1000)
+    if (m->lifecycle && now_ms - m->lc_swept_ms >= 60000) {
+        m->lc_swept_ms = now_ms; /* once a minute */
         ic_lifecycle_sweep(m->lifecycle, ic_clock_wall_ms());
+    }
 }
 
 void ic_mqtt_recheck(ic_mqtt_t *m) {

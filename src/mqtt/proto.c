@@ -127,6 +127,8 @@ struct ic_proto_s {
     bool is_not_mqtt;          /* the transport serves HTTP: no CONNECT due */
     tls_peer_t *tls;           /* what TLS said, until CONNECT is decided */
     char *principal;           /* certificate ID, NULL = none */
+    bool is_cert_principal;    /* principal is a certificate ID (not an
+                                  access key or an authorizer's principalId) */
     char *thing;               /* associated thing, NULL = none */
     ic_auth_conn_t *auth;      /* authorization context, from CONNECT */
     const char *anon_policy;   /* listener's, borrowed from the config */
@@ -294,6 +296,7 @@ void ic_proto_set_peer(ic_proto_t *pr, const char *cert_id, bool is_trusted,
     pr->tls->is_trusted = is_trusted;
     free(pr->principal);
     pr->principal = cert_id[0] ? ic_xstrdup(cert_id) : NULL;
+    pr->is_cert_principal = true;
 }
 
 const char *ic_proto_peer(const ic_proto_t *pr) {
@@ -716,6 +719,7 @@ static void ca_take(ic_proto_t *pr, const ic_custom_auth_result_t *r) {
     pr->ca->n_docs = r->n_policy_documents;
     free(pr->principal);
     pr->principal = r->principal_id[0] ? ic_xstrdup(r->principal_id) : NULL;
+    pr->is_cert_principal = false;
     if (r->disconnect_after_s && pr->ca->deadline_ms == 0) /* not extended */
         pr->ca->deadline_ms = now + (int64_t)r->disconnect_after_s * 1000;
     pr->ca->refresh_ms = r->refresh_after_s ? now + (int64_t)r->refresh_after_s * 1000
@@ -1010,9 +1014,11 @@ static int on_connect_accepted(ic_proto_t *pr, const ic_connect_t *c) {
     }
     ic_log_info("client connected",
                 "client_id=%s peer=%s version=%s keepalive=%u clean=%d "
-                "session_present=%d expiry=%u cert_id=%s sni=%s thing=%s",
+                "session_present=%d expiry=%u %s=%s sni=%s thing=%s",
                 s->client_id, pr->peer, c->version == IC_MQTT_V5 ? "5" : "3.1.1",
                 pr->keepalive_s, c->clean_start, present, expiry,
+                pr->is_cert_principal || pr->principal == NULL ? "cert_id"
+                                                               : "principal",
                 pr->principal ? pr->principal : "-",
                 pr->tls && pr->tls->sni[0] ? pr->tls->sni : "-",
                 pr->thing ? pr->thing : "-");
@@ -1701,6 +1707,7 @@ void ic_proto_set_websocket(ic_proto_t *pr, const char *principal, bool is_admin
     pr->ws_deadline_ms = deadline_ms;
     free(pr->principal);
     pr->principal = principal && principal[0] ? ic_xstrdup(principal) : NULL;
+    pr->is_cert_principal = false;
 }
 
 void ic_proto_transport_error(ic_proto_t *pr) {

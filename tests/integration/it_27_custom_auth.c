@@ -103,7 +103,7 @@ START_TEST(alpn_mqtt_username_password) {
     ck_assert_int_eq(mpub("dev?x-amz-customauthorizer-name=a1", "secret", "ca/x",
                           "mqttv5", NULL), 0);
     ck_assert(ich_wait_log(&h, "client connected client_id=dev-ca", 1, 5000));
-    ck_assert(ich_wait_log(&h, "cert_id=alice", 1, 5000));
+    ck_assert(ich_wait_log(&h, "principal=alice sni=", 1, 5000));
     /* ... and nothing else: PUBACK 0x87 */
     mpub("dev?x-amz-customauthorizer-name=a1", "secret", "other/x", "mqttv5", &out);
     ck_assert_msg(strcasestr(out, "not authori"), "%s", out);
@@ -192,7 +192,7 @@ START_TEST(sdk_v2_and_openssl) {
         ck_assert_msg(rc == 0 && strstr(out, want), "%s: %s", modes[i], out);
         free(out);
     }
-    ck_assert_int_eq(ich_count_log(&h, "cert_id=alice"), 3);
+    ck_assert_int_eq(ich_count_log(&h, "principal=alice sni="), 3);
     snprintf(cmd, sizeof(cmd),
              "echo | openssl s_client -connect 127.0.0.1:%s -servername localhost "
              "-alpn mqtt -CAfile %s 2>/dev/null | grep -E '^ALPN protocol|Verify "
