@@ -139,6 +139,9 @@ typedef struct ic_http_upgrade_s {
     /* no credentials yet: a custom authorizer decides at CONNECT (the
      * username/password route over WebSocket) */
     bool is_connect_auth;
+    /* is_connect_auth: the upgrade request, borrowed for the upgrade call
+     * (its headers and query go into the authorizer's event) */
+    const struct ic_http_request_s *req;
 } ic_http_upgrade_t;
 
 /* Output of a connection, implemented by net/conn.c. */

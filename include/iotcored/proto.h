@@ -11,6 +11,7 @@
 #ifndef IOTCORED_PROTO_H
 #define IOTCORED_PROTO_H
 
+#include "iotcored/http_parse.h"
 #include "iotcored/map.h"
 #include "iotcored/msg.h"
 #include "iotcored/policies.h"
@@ -104,10 +105,14 @@ const uint8_t *ic_proto_peer_cert(const ic_proto_t *pr, size_t *len,
  * WEBSOCKET_TTL_EXPIRATION. */
 void ic_proto_set_websocket(ic_proto_t *pr, const char *principal, bool is_admin,
                             const char *policy, int64_t deadline_ms);
-/* MQTT on 443 with ALPN mqtt: CONNECT (username, password, client ID,
- * SNI) goes to a custom authorizer first; the connection then has the
- * documents it returned as its policies (aws-iot-auth.md 6.3-6.4). */
-void ic_proto_require_custom_auth(ic_proto_t *pr);
+/* MQTT on 443 with ALPN mqtt, or a WebSocket upgraded without
+ * credentials: CONNECT (username, password, client ID, SNI) goes to a
+ * custom authorizer first; the connection then has the documents it
+ * returned as its policies (aws-iot-auth.md 6.3-6.4). A WebSocket passes
+ * its upgrade request's headers and raw query (copied; the event then has
+ * protocol "http" too); MQTT passes NULL, 0, NULL. */
+void ic_proto_require_custom_auth(ic_proto_t *pr, const ic_http_header_t *headers,
+                                  size_t n_headers, const char *query);
 /* A transport that already asked the authorizer (a WebSocket upgrade with
  * its headers): the connection's principal and policies are r's. */
 struct ic_custom_auth_result_s;

@@ -873,6 +873,7 @@ DP_HANDLER(ws_connect) {
         ws_accept(resp, &hs);
         memset(&u, 0, sizeof(u));
         u.is_connect_auth = true;
+        u.req = call->req;
         ic_http_accept_upgrade(call, &u);
         return;
     }

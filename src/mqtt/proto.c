@@ -98,6 +98,11 @@ typedef struct ca_s {
     size_t pass_len;
     bool has_pass;
     char *client_id;
+    /* over WebSocket: the upgrade request's headers and raw query (one
+     * allocation, strings after the array), for the event's "http" */
+    ic_http_header_t *headers;
+    size_t n_headers;
+    const char *query;
 } ca_t;
 
 struct ic_proto_s {
@@ -703,6 +708,7 @@ static void ca_free(ic_proto_t *pr) {
     free(pr->ca->user);
     free(pr->ca->pass);
     free(pr->ca->client_id);
+    free(pr->ca->headers);
     free(pr->ca);
     pr->ca = NULL;
 }
@@ -765,6 +771,16 @@ static void on_custom_auth(ic_custom_auth_t *ca, const ic_custom_auth_result_t *
         pr->io->resume(pr->io_data);
 }
 
+/* Over WebSocket the event also carries the upgrade request. */
+static void ca_http(const ic_proto_t *pr, ic_custom_auth_req_t *req) {
+    if (pr->ca == NULL || pr->ca->headers == NULL)
+        return;
+    req->protocols |= IC_CUSTOM_AUTH_HTTP;
+    req->headers = pr->ca->headers;
+    req->n_headers = pr->ca->n_headers;
+    req->query = pr->ca->query && pr->ca->query[0] ? pr->ca->query : NULL;
+}
+
 static int start_custom_auth(ic_proto_t *pr, const ic_connect_t *c) {
     ic_proto_env_t *env = pr->env;
     ic_custom_auth_req_t req;
@@ -790,6 +806,7 @@ static int start_custom_auth(ic_proto_t *pr, const ic_connect_t *c) {
     memset(&req, 0, sizeof(req));
     req.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_MQTT;
     req.server_name = pr->tls && pr->tls->sni[0] ? pr->tls->sni : NULL;
+    ca_http(pr, &req);
     req.mqtt_username = pr->ca->user;
     req.mqtt_password = pr->ca->pass;
     req.mqtt_password_len = pr->ca->pass_len;
@@ -842,6 +859,7 @@ static void custom_auth_refresh(ic_proto_t *pr) {
     memset(&req, 0, sizeof(req));
     req.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_MQTT;
     req.server_name = pr->tls && pr->tls->sni[0] ? pr->tls->sni : NULL;
+    ca_http(pr, &req);
     req.mqtt_username = pr->ca->user;
     req.mqtt_password = pr->ca->pass;
     req.mqtt_password_len = pr->ca->pass_len;
@@ -854,9 +872,37 @@ static void custom_auth_refresh(ic_proto_t *pr) {
         pr->ca->call = NULL;
 }
 
-void ic_proto_require_custom_auth(ic_proto_t *pr) {
+void ic_proto_require_custom_auth(ic_proto_t *pr, const ic_http_header_t *headers,
+                                  size_t n_headers, const char *query) {
     pr->needs_custom_auth = true;
     pr->needs_cert = false;
+    if (headers != NULL || query != NULL) {
+        /* copied into one block (the HTTP parser's request is gone by
+         * CONNECT); sizes are the parser's, already bounded */
+        ca_t *ca = ca_part(pr);
+        size_t i, bytes = n_headers * sizeof(*headers) + (query ? strlen(query) : 0) + 1;
+        char *p;
+        for (i = 0; i < n_headers; i++)
+            bytes += headers[i].name_len + headers[i].value_len + 2;
+        free(ca->headers);
+        ca->headers = ic_xmalloc(bytes);
+        p = (char *)(ca->headers + n_headers);
+        for (i = 0; i < n_headers; i++) {
+            ic_http_header_t *h = &ca->headers[i];
+            h->name = memcpy(p, headers[i].name, headers[i].name_len);
+            p[headers[i].name_len] = '\0';
+            h->name_len = headers[i].name_len;
+            p += h->name_len + 1;
+            h->value = memcpy(p, headers[i].value, headers[i].value_len);
+            p[headers[i].value_len] = '\0';
+            h->value_len = headers[i].value_len;
+            p += h->value_len + 1;
+        }
+        ca->n_headers = n_headers;
+        ca->query = query ? strcpy(p, query) : NULL;
+        if (ca->query == NULL)
+            *p = '\0';
+    }
 }
 
 void ic_proto_set_custom_auth(ic_proto_t *pr, const ic_custom_auth_result_t *r) {

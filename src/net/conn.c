@@ -696,7 +696,9 @@ static void http_upgrade(void *io, const ic_http_upgrade_t *u, const uint8_t *re
     if (u->custom)
         ic_proto_set_custom_auth(c->proto, u->custom);
     else if (u->is_connect_auth)
-        ic_proto_require_custom_auth(c->proto);
+        ic_proto_require_custom_auth(c->proto, u->req ? u->req->headers : NULL,
+                                     u->req ? u->req->n_headers : 0,
+                                     u->req ? u->req->query : NULL);
     ic_log_info("websocket open", "peer=%s principal=%s", ic_proto_peer(c->proto),
                 u->principal[0] ? u->principal : "-");
     if (n > 0) {
@@ -719,7 +721,7 @@ static void dispatch_alpn(conn_t *c) {
         break;
     case IC_ALPN_MQTT_CUSTOM:
         /* AWS 4.8: MQTT with a custom authorizer (username/password) */
-        ic_proto_require_custom_auth(c->proto);
+        ic_proto_require_custom_auth(c->proto, NULL, 0, NULL);
         break;
     default:
         c->is_http = true;

@@ -193,6 +193,22 @@ START_TEST(sdk_v2_and_openssl) {
         free(out);
     }
     ck_assert_int_eq(ich_count_log(&h, "principal=alice sni="), 3);
+    {
+        /* over WebSocket the event also has the upgrade request (protocol
+         * "http": its headers) */
+        char *ev = ich_slurp(fnsrv.out_path), *line;
+        ck_assert_ptr_nonnull(ev);
+        line = strstr(ev, "\"clientId\": \"sdk-ws5\"");
+        ck_assert_msg(line != NULL, "%s", ev);
+        while (line > ev && line[-1] != '\n')
+            line--;
+        *strchrnul(line, '\n') = '\0';
+        ck_assert_msg(strstr(line, "\"protocols\": [\"tls\", \"http\", \"mqtt\"]") &&
+                          strcasestr(line, "\"sec-websocket-protocol\": \"mqtt\"") &&
+                          strstr(line, "\"serverName\": \"localhost\""),
+                      "%s", line);
+        free(ev);
+    }
     snprintf(cmd, sizeof(cmd),
              "echo | openssl s_client -connect 127.0.0.1:%s -servername localhost "
              "-alpn mqtt -CAfile %s 2>/dev/null | grep -E '^ALPN protocol|Verify "
