@@ -210,6 +210,17 @@ static void on_idle_closed(uv_handle_t *h) {
 }
 
 void ic_engine_stop(ic_engine_t *e, void (*cb)(void *data), void *data) {
+    ic_map_iter_t it = {0, NULL};
+    ic_map_entry_t *en;
+    while ((en = ic_map_next(&e->rules, &it)) != NULL) {
+        /* each rule's counters, once, as the daemon stops */
+        const rule_t *r = en->val;
+        ic_log_info("rule counters", "rule=%s matched=%llu fired=%llu sql_errors=%llu "
+                    "action_failures=%llu error_actions=%llu", r->name,
+                    (unsigned long long)r->matched, (unsigned long long)r->fired,
+                    (unsigned long long)r->sql_errors, (unsigned long long)r->failures,
+                    (unsigned long long)r->error_runs);
+    }
     e->stopped = true;
     e->stop_cb = cb;
     e->stop_data = data;
@@ -916,8 +927,11 @@ static void on_action(const ic_action_result_t *res, void *data) {
     if (!res->ok) {
         x->r->failures++;
         ic_log_info("rule action failed", "rule=%s action=%s resource=%s "
-                    "error=\"%s\"", x->r->name, res->failed_action,
-                    res->failed_resource, res->error);
+                    "error=\"%s\" matched=%llu fired=%llu failures=%llu",
+                    x->r->name, res->failed_action, res->failed_resource, res->error,
+                    (unsigned long long)x->r->matched,
+                    (unsigned long long)x->r->fired,
+                    (unsigned long long)x->r->failures);
         rule_fail(x->r, res->failed_action, res->error);
         add_failure(x, res->failed_action, res->failed_resource, res->error);
     } else {
@@ -965,8 +979,9 @@ static void exec_start(ic_engine_t *e, item_t *it) {
         return;
     case IC_SQL_ERROR:
         r->sql_errors++;
-        ic_log_info("rule sql error", "rule=%s topic=%s error=\"%s\"", r->name,
-                    it->m->topic, ic_sql_run_error(x->run));
+        ic_log_info("rule sql error", "rule=%s topic=%s error=\"%s\" matched=%llu "
+                    "sql_errors=%llu", r->name, it->m->topic, ic_sql_run_error(x->run),
+                    (unsigned long long)r->matched, (unsigned long long)r->sql_errors);
         rule_fail(r, "SQL", ic_sql_run_error(x->run));
         if (e->cfg->sql_error_action && r->error_action) {
             add_failure(x, "SqlEvaluation", r->name, ic_sql_run_error(x->run));

@@ -74,11 +74,6 @@ static void start(ich_t *h) {
     snprintf(mqtt_port, sizeof(mqtt_port), "%d", ich_port(h, "mqtt"));
 }
 
-static void stop(ich_t *h) {
-    ich_stop(h);
-    ich_bg_kill(&moto, SIGTERM); /* and reaped */
-}
-
 static void group(const char *g) {
     char *out = NULL, want[64];
     const char *argv[] = {"python3", IC_SRCDIR "/tests/integration/py/rules.py", ctl_url,
@@ -121,8 +116,10 @@ START_TEST(rules_end_to_end) {
                  "mosquitto_pub -h 127.0.0.1 -p %s -t other -m x",
                  ctl_url, mqtt_port, mqtt_port);
         ck_assert_int_eq(ich_run(sh, NULL, 60000, NULL), 0);
-        ck_assert(ich_wait_log(&h, "rule action failed rule=st action=HttpAction", 1,
-                               5000));
+        ck_assert(ich_wait_log(&h, "rule action failed rule=st action=HttpAction "
+                                   "resource=http://127.0.0.1:1/x error=\"HTTP POST to "
+                                   "http://127.0.0.1:1/x failed: connect refused\" "
+                                   "matched=1 fired=1 failures=1", 1, 5000));
         ck_assert_int_eq(ich_run(argv, NULL, 10000, &out), 0);
         ck_assert_msg(strstr(out, "st matched 1 fired 1 sql-errors 0 action-failures 1 "
                                   "error-actions 0 last-error: HttpAction: HTTP POST to "
@@ -131,7 +128,12 @@ START_TEST(rules_end_to_end) {
                       "%s", out);
         free(out);
     }
-    stop(&h);
+    /* as it stops, the daemon logs every rule's counters */
+    ich_terminate(&h);
+    ck_assert(ich_wait_log(&h, "rule counters rule=st matched=1 fired=1 sql_errors=0 "
+                               "action_failures=1 error_actions=0", 1, 1000));
+    ich_cleanup(&h);
+    ich_bg_kill(&moto, SIGTERM);
 }
 END_TEST
 
