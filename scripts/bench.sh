@@ -176,6 +176,17 @@ if [ "${1:-}" = shadow ]; then
             run iotcored shadow_100_normal_20k --scenario shadow --devices 100 \
                 --window 8 --qos 1 --rate 200 --duration "$DUR"
         fi
+        # the store's group commit over the broker's run: writes per transaction
+        curl -s "http://127.0.0.1:$ctl_port/metrics" | python3 -c '
+import sys, json
+m = {}
+for l in sys.stdin:
+    if l.startswith("iotcored_store_"):
+        k, v = l.split()
+        m[k] = float(v)
+print(json.dumps({"case": "store_" + sys.argv[1], "broker": "metrics",
+                  "commits": m.get("iotcored_store_commits_total", 0),
+                  "writes": m.get("iotcored_store_writes_total", 0)}))' "$sync" | tee -a "$OUT" >&2
         stop_broker
         n=$(grep -c ' error ' "$work/iotcored.log" 2>/dev/null || true)
         [ "${n:-0}" -eq 0 ] || { echo "bench: iotcored logged $n errors ($sync):" >&2;
@@ -206,6 +217,11 @@ for case, label in cases:
         continue
     for key, name, fmt in metrics:
         print("%-26s %-26s %10s %12s" % (label, name, "n/a", fmt % r[key]))
+for sync in ("normal", "full"):
+    r = rows.get("store_" + sync)
+    if r and r["commits"]:
+        print("%-26s %-26s %10s %12.1f" % (sync + ", whole run", "writes per transaction",
+                                           "n/a", r["writes"] / r["commits"]))
 PY
     exit 0
 fi

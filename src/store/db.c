@@ -1,10 +1,12 @@
 /* db.c - the only sqlite3_open: connections, writer thread, group commit.
  *
  * Owns two SQLite connections (writer, reader), the writer thread, the op
- * queues and the statement cache. The loop thread queues ops and receives
- * results through a uv_async; the writer thread takes every op queued so far,
- * runs them in one IMMEDIATE transaction and commits, so one fsync covers
- * many writes (group commit). It must not run application logic: callbacks
+ * queues and the statement cache. The loop thread stages ops and hands a
+ * loop turn's worth to the writer at once (in the prepare phase, before
+ * the loop would block: one lock and one wake-up per turn, not per op), and
+ * receives results through a uv_async; the writer thread takes every op
+ * handed over so far, runs them in one IMMEDIATE transaction and commits,
+ * so one fsync covers many writes (group commit). It must not run application logic: callbacks
  * run on the loop thread only.
  *
  * Invariants: `pending` and `done` are touched only under `lock`; the writer
@@ -46,6 +48,9 @@ struct ic_db_row_s {
 struct ic_db_s {
     uv_loop_t *loop;
     uv_async_t async;  /* writer -> loop: results ready / writer exited */
+    uv_prepare_t prepare;          /* loop: hands `stage` to the writer */
+    int handles_open;              /* async (+ prepare) until closed */
+    op_t *stage, **stage_tail;     /* loop thread only: not handed over yet */
     uv_thread_t thread;
     uv_mutex_t lock;
     uv_cond_t cond;
@@ -258,6 +263,8 @@ static void on_closed(uv_handle_t *h) {
     ic_db_t *db = h->data;
     ic_db_closed_cb cb = db->closed_cb;
     void *data = db->closed_data;
+    if (--db->handles_open > 0)
+        return;
     uv_mutex_destroy(&db->lock);
     uv_cond_destroy(&db->cond);
     free(db);
@@ -274,6 +281,7 @@ static void finish_close(ic_db_t *db) {
     sqlite3_close(db->wdb);
     sqlite3_close(db->rdb);
     db->wdb = db->rdb = NULL;
+    uv_close((uv_handle_t *)&db->prepare, on_closed);
     uv_close((uv_handle_t *)&db->async, on_closed);
 }
 
@@ -326,12 +334,26 @@ static int enqueue(ic_db_t *db, const char *sql, const ic_db_val_t *vals,
         }
     }
     db->queued++;
+    *db->stage_tail = op;
+    db->stage_tail = &op->next;
+    return 0;
+}
+
+/* Everything staged goes to the writer: one lock, one wake-up. */
+static void hand_over(ic_db_t *db) {
+    if (db->stage == NULL)
+        return;
     uv_mutex_lock(&db->lock);
-    *db->pending_tail = op;
-    db->pending_tail = &op->next;
+    *db->pending_tail = db->stage;
+    db->pending_tail = db->stage_tail;
     uv_cond_signal(&db->cond);
     uv_mutex_unlock(&db->lock);
-    return 0;
+    db->stage = NULL;
+    db->stage_tail = &db->stage;
+}
+
+static void on_prepare(uv_prepare_t *h) {
+    hand_over(h->data);
 }
 
 int ic_db_exec(ic_db_t *db, const char *sql, const ic_db_val_t *vals,
@@ -350,6 +372,7 @@ int ic_db_open(ic_db_t **out, uv_loop_t *loop, const char *path,
     db->loop = loop;
     db->pending_tail = &db->pending;
     db->done_tail = &db->done;
+    db->stage_tail = &db->stage;
     if (open_conn(path, &db->wdb, sync, err, errlen) != 0)
         goto fail;
     if (ic_migrate_apply(db->wdb, err, errlen) != 0)
@@ -373,9 +396,16 @@ int ic_db_open(ic_db_t **out, uv_loop_t *loop, const char *path,
             sqlite3_close(db->wdb);
             sqlite3_close(db->rdb);
             db->wdb = db->rdb = NULL;
+            db->handles_open = 1;
             uv_close((uv_handle_t *)&db->async, on_closed);
             return IC_ESTORE;
         }
+        /* runs every loop turn; does not keep the loop alive by itself */
+        uv_prepare_init(loop, &db->prepare);
+        db->prepare.data = db;
+        uv_prepare_start(&db->prepare, on_prepare);
+        uv_unref((uv_handle_t *)&db->prepare);
+        db->handles_open = 2;
     } else {
         snprintf(err, errlen, "cannot init store async: %s", uv_strerror(rc));
         uv_mutex_destroy(&db->lock);
@@ -397,6 +427,7 @@ void ic_db_close(ic_db_t *db, ic_db_closed_cb cb, void *data) {
     db->closing = true;
     db->closed_cb = cb;
     db->closed_data = data;
+    hand_over(db);
     uv_mutex_lock(&db->lock);
     db->stopping = true;
     uv_cond_signal(&db->cond);
