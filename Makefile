@@ -160,7 +160,7 @@ $(BUILD)/tests/it_%: $(BUILD)/tests/integration/it_%.o $(IT_COMMON) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-run: $(DAEMON)
+run: $(DAEMON) $(IOTCTL)
 	sh scripts/run-dev.sh
 
 unit: $(UNIT)
