@@ -1795,7 +1795,8 @@ size_t ic_proto_disconnect_principal(ic_proto_env_t *env, const char *principal,
     size_t n = 0;
     for (pr = env->live; pr; pr = next) {
         next = pr->next;
-        if (pr->principal == NULL || strcmp(pr->principal, principal) != 0 ||
+        if (pr->principal == NULL || !pr->is_cert_principal ||
+            strcmp(pr->principal, principal) != 0 ||
             pr->state == ST_CLOSING)
             continue;
         ic_log_info("principal revoked", "cert_id=%s peer=%s reason=\"%s\"",

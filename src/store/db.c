@@ -195,10 +195,19 @@ static void run_batch(ic_db_t *db, op_t *batch, size_t n) {
     int rc = sqlite3_exec(db->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK) {
         /* A failing statement rolls back only itself (ON CONFLICT ABORT);
-         * the others in the batch still commit. */
-        for (op = batch; op; op = op->next)
+         * the others in the batch still commit - unless SQLite rolled the
+         * whole transaction back (full disk, I/O error, out of memory):
+         * then nothing of the batch is in, and the rest must not run on
+         * in autocommit mode. */
+        for (op = batch; op; op = op->next) {
             op->rc = run_op(db, op);
-        rc = sqlite3_exec(db->wdb, "COMMIT", NULL, NULL, NULL);
+            if (op->rc != 0 && sqlite3_get_autocommit(db->wdb)) {
+                rc = SQLITE_ABORT;
+                break;
+            }
+        }
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db->wdb, "COMMIT", NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK) {
         ic_log_error("store commit failed", "err=\"%s\" ops=%zu",
