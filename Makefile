@@ -98,7 +98,7 @@ UNIT_SRCS = tests/unit/runner.c tests/unit/test_buf.c tests/unit/test_error.c \
 	tests/unit/test_policies.c tests/unit/test_policy.c \
 	tests/unit/test_shadow_doc.c tests/unit/test_sql.c \
 	tests/unit/test_aws_call.c tests/unit/test_http_client.c tests/unit/test_ws_frame.c
-UNIT_SRCS += tests/unit/test_custom_auth.c
+UNIT_SRCS += tests/unit/test_custom_auth.c tests/unit/test_str.c
 UNIT_OBJS = $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT = $(BUILD)/tests/unit_runner
 

@@ -26,4 +26,14 @@ int ic_str_to_i64(const char *s, int64_t *out);
 /* A random (version 4) UUID, lowercase, into out[37]. */
 void ic_str_uuid(char out[37]);
 
+/* UTF-8 (RFC 3629), strict: no overlong forms, no surrogates, nothing
+ * above U+10FFFF. ic_utf8_decode: length (1..4) of the sequence at
+ * p[0..n) and its code point in *cp, or 0 when it is invalid or cut short.
+ * ic_utf8_valid: the whole of p[0..n) is (U+0000 included; MQTT strings
+ * also refuse it, see ic_codec_is_utf8). ic_utf8_encode: cp (a valid
+ * scalar value) into out, returns its length. */
+size_t ic_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp);
+bool ic_utf8_valid(const uint8_t *p, size_t n);
+size_t ic_utf8_encode(uint8_t out[4], uint32_t cp);
+
 #endif

@@ -23,6 +23,7 @@
  * integral values as integers so 255 and 1591141596 print exactly.
  */
 #include "iotcored/shadow_doc.h"
+#include "iotcored/str.h"
 
 #include "iotcored/alloc.h"
 #include "iotcored/buf.h"
@@ -102,38 +103,6 @@ static bool is_empty(const cJSON *v) {
 
 /* ---- input checks ----------------------------------------------------- */
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-static bool utf8_ok(const uint8_t *p, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = p[i];
-        size_t k;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            k = 1, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            k = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i <= k)
-            return false;
-        for (size_t j = 1; j <= k; j++) {
-            if ((p[i + j] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + j] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
 
 /* What cJSON accepts but JSON (or a C string) does not: NUL bytes, raw
  * control characters inside strings, and the escape \u0000. */
@@ -663,7 +632,7 @@ static int reject(ic_shadow_out_t *out, int code, const char *message,
 static char *ignored_payload_token(const uint8_t *payload, size_t len) {
     cJSON *req, *t;
     char *tok = NULL;
-    if (len == 0 || !utf8_ok(payload, len))
+    if (len == 0 || !ic_utf8_valid(payload, len))
         return NULL;
     req = parse_payload(payload, len);
     t = get(req, "clientToken");
@@ -821,7 +790,7 @@ int ic_shadow_update(ic_shadow_doc_t **doc, int64_t prev_version,
     assert(doc && lim && out && (payload || len == 0));
     memset(out, 0, sizeof(*out));
 
-    if (!utf8_ok(payload, len)) {
+    if (!ic_utf8_valid(payload, len)) {
         rc = reject(out, 415, msg_encoding, now_s, NULL);
         goto done;
     }

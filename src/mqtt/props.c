@@ -6,6 +6,7 @@
  * nothing here allocates or keeps state.
  */
 #include "iotcored/codec.h"
+#include "iotcored/str.h"
 
 #include "iotcored/error.h"
 
@@ -72,42 +73,8 @@ static const prop_rule_t *rule_of(uint32_t id) {
 /* ---- UTF-8 ----------------------------------------------------------------- */
 
 bool ic_codec_is_utf8(const uint8_t *s, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        uint32_t cp;
-        size_t n, k;
-        if (c == 0)
-            return false; /* [MQTT-1.5.4-2] */
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        for (k = 1; k <= n; k++) {
-            if (i + k >= len || (s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        /* overlong forms, surrogates [MQTT-1.5.4-1], beyond U+10FFFF */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-            (n == 3 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF) ||
-            cp > 0x10FFFF)
-            return false;
-        i += n + 1;
-    }
-    return true;
+    /* no U+0000 [MQTT-1.5.4-2], no surrogates [MQTT-1.5.4-1] */
+    return memchr(s, 0, len) == NULL && ic_utf8_valid(s, len);
 }
 
 /* ---- decode ------------------------------------------------------------------ */

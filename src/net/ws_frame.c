@@ -36,6 +36,7 @@
  * fragmentation, control frames), §7.4 (status codes), §8.1 (UTF-8).
  */
 #include "iotcored/ws_frame.h"
+#include "iotcored/str.h"
 
 #include "iotcored/error.h"
 
@@ -55,44 +56,6 @@ bool ic_ws_close_code_is_valid(uint16_t code) {
            (code >= 3000 && code <= 4999);
 }
 
-/* Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
- * above U+10FFFF. U+0000 is allowed (unlike MQTT strings). */
-static bool is_utf8(const uint8_t *s, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        size_t k, need;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            cp = c & 0x1Fu;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            cp = c & 0x0Fu;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            cp = c & 0x07u;
-        } else {
-            return false; /* continuation byte, C0/C1, F5-FF */
-        }
-        if (len - i <= need)
-            return false;
-        for (k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3Fu);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += need + 1;
-    }
-    return true;
-}
 
 /* ---- handshake ------------------------------------------------------------ */
 
@@ -427,7 +390,7 @@ static int control_done(ic_ws_reader_t *r, ic_ws_event_t *ev) {
         if (!ic_ws_close_code_is_valid(code))
             return fail(r, ev, IC_EMALFORMED, IC_WS_CLOSE_PROTOCOL_ERROR,
                         "invalid close code");
-        if (!is_utf8(r->ctl + 2, (size_t)r->ctl_len - 2))
+        if (!ic_utf8_valid(r->ctl + 2, (size_t)r->ctl_len - 2))
             return fail(r, ev, IC_EMALFORMED, IC_WS_CLOSE_INVALID_DATA,
                         "close reason is not UTF-8");
         ev->close_code = code;
@@ -581,7 +544,7 @@ int ic_ws_write_close(uint8_t out[IC_WS_MAX_CONTROL_FRAME], uint16_t code,
     }
     if (!ic_ws_close_code_is_valid(code) ||
         rlen > IC_WS_MAX_CONTROL_PAYLOAD - 2 ||
-        !is_utf8((const uint8_t *)reason, rlen))
+        !ic_utf8_valid((const uint8_t *)reason, rlen))
         return IC_EINVAL;
     out[1] = (uint8_t)(2 + rlen);
     out[2] = (uint8_t)(code >> 8);

@@ -76,72 +76,9 @@ static void jnode_fini(jnode_t *n) {
     free(n->key);
 }
 
-/* Length of the UTF-8 sequence at p (1..4), its code point in *cp; 0 if
- * invalid (overlong, surrogate, beyond U+10FFFF, truncated). */
-static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp) {
-    uint32_t c;
-    size_t len, i;
-    if (n == 0)
-        return 0;
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if ((p[0] & 0xe0) == 0xc0) {
-        len = 2;
-        c = p[0] & 0x1f;
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        len = 3;
-        c = p[0] & 0x0f;
-    } else if ((p[0] & 0xf8) == 0xf0) {
-        len = 4;
-        c = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
-        (len == 4 && c < 0x10000) || c > 0x10ffff ||
-        (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return len;
-}
-
-static bool is_utf8(const uint8_t *p, size_t n) {
-    size_t i = 0, k;
-    uint32_t cp;
-    while (i < n) {
-        k = utf8_seq(p + i, n - i, &cp);
-        if (k == 0)
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 static void put_utf8(ic_buf_t *b, uint32_t c) {
-    if (c < 0x80) {
-        ic_buf_put_u8(b, (uint8_t)c);
-    } else if (c < 0x800) {
-        ic_buf_put_u8(b, (uint8_t)(0xc0 | (c >> 6)));
-        ic_buf_put_u8(b, (uint8_t)(0x80 | (c & 0x3f)));
-    } else if (c < 0x10000) {
-        ic_buf_put_u8(b, (uint8_t)(0xe0 | (c >> 12)));
-        ic_buf_put_u8(b, (uint8_t)(0x80 | ((c >> 6) & 0x3f)));
-        ic_buf_put_u8(b, (uint8_t)(0x80 | (c & 0x3f)));
-    } else {
-        ic_buf_put_u8(b, (uint8_t)(0xf0 | (c >> 18)));
-        ic_buf_put_u8(b, (uint8_t)(0x80 | ((c >> 12) & 0x3f)));
-        ic_buf_put_u8(b, (uint8_t)(0x80 | ((c >> 6) & 0x3f)));
-        ic_buf_put_u8(b, (uint8_t)(0x80 | (c & 0x3f)));
-    }
+    uint8_t u8[4];
+    ic_buf_append(b, u8, ic_utf8_encode(u8, c));
 }
 
 static void jp_ws(jp_t *j) {
@@ -223,7 +160,7 @@ static int jp_string(jp_t *j, char **out, size_t *len) {
             j->p += 2;
             continue;
         }
-        k = utf8_seq((const unsigned char *)j->p, (size_t)(j->end - j->p), &cp);
+        k = ic_utf8_decode((const unsigned char *)j->p, (size_t)(j->end - j->p), &cp);
         if (k == 0)
             break;
         ic_buf_append(&b, j->p, k);
@@ -395,7 +332,7 @@ static int jw_str(ic_buf_t *b, const char *s, size_t n) {
     uint32_t cp;
     ic_buf_put_u8(b, '"');
     while (i < n) {
-        k = utf8_seq(p + i, n - i, &cp);
+        k = ic_utf8_decode(p + i, n - i, &cp);
         if (k == 0)
             return IC_EINVAL;
         i += k;
@@ -1045,7 +982,7 @@ static int k_sns(bld_t *b, const cJSON *p) {
         return rc;
     if (fmt != NULL && !one_of(fmt, formats))
         return fail(b, "messageFormat must be RAW or JSON");
-    if (!is_utf8(b->in->payload, b->in->payload_len))
+    if (!ic_utf8_valid(b->in->payload, b->in->payload_len))
         return fail(b, "payload is not valid UTF-8 text");
     if ((rc = endpoint_url(b, &u)) != 0)
         return rc;

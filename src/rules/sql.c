@@ -555,75 +555,15 @@ static val_t sb_val(sb_t *b) {
 
 /* ---- UTF-8 -------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p[0..n), or 0 when invalid
- * (overlong forms, surrogates and values above U+10FFFF are invalid). */
-static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp) {
-    uint32_t c;
-    size_t len, i;
-    if (n == 0)
-        return 0;
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-        len = 2;
-        c = p[0] & 0x1Fu;
-    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        len = 3;
-        c = p[0] & 0x0Fu;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        len = 4;
-        c = p[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3Fu);
-    }
-    if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
-        (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
-}
-
 /* Lenient decoder for strings that may hold arbitrary bytes (decode(),
  * U51): an invalid byte counts as one character. */
 static size_t utf8_next(const char *p, size_t n, uint32_t *cp) {
-    size_t l = utf8_seq((const unsigned char *)p, n, cp);
+    size_t l = ic_utf8_decode((const unsigned char *)p, n, cp);
     if (l == 0) {
         *cp = (unsigned char)p[0];
         return 1;
     }
     return l;
-}
-
-static size_t utf8_put(char *o, uint32_t c) {
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xC0 | (c >> 6));
-        o[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | (c >> 12));
-        o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (c >> 18));
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
 }
 
 static size_t utf8_count(str_t s) {
@@ -863,7 +803,7 @@ static bool jr_string(jr_t *r, str_t *out) {
         }
         if ((unsigned char)*q < 0x20)
             return false;
-        l = utf8_seq((const unsigned char *)q, (size_t)(r->end - q), &c);
+        l = ic_utf8_decode((const unsigned char *)q, (size_t)(r->end - q), &c);
         if (!l)
             return false;
         q += l;
@@ -911,7 +851,7 @@ static bool jr_string(jr_t *r, str_t *out) {
                 c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
                 q += 6;
             }
-            sb_add(&b, u8, utf8_put(u8, c));
+            sb_add(&b, u8, ic_utf8_encode((uint8_t *)u8, c));
             break;
         }
         default:
@@ -1562,7 +1502,7 @@ static tok_t lex_at(const ps_t *ps, size_t i) {
         /* fall through */
     default: {
         uint32_t cp;
-        size_t l = utf8_seq((const unsigned char *)s + i, n - i, &cp);
+        size_t l = ic_utf8_decode((const unsigned char *)s + i, n - i, &cp);
         t.t = T_ERR;
         t.msg = "Unexpected character";
         t.end = i + (l ? l : 1);
@@ -1741,7 +1681,7 @@ static str_t tok_string(ps_t *ps, const tok_t *t) {
                     } else if (c >= 0xD800 && c <= 0xDFFF) {
                         c = 0xFFFD; /* a lone surrogate is not UTF-8 */
                     }
-                    w += utf8_put(w, c);
+                    w += ic_utf8_encode((uint8_t *)w, c);
                     break;
                 }
                 __attribute__((fallthrough)); /* not \uXXXX: kept as written */
@@ -3211,14 +3151,14 @@ static val_t map_case(ev_t *ev, const val_t *v, bool up) {
         return UNDEF;
     for (size_t i = 0; i < s.n;) {
         uint32_t c;
-        size_t l = utf8_seq((const unsigned char *)s.p + i, s.n - i, &c);
+        size_t l = ic_utf8_decode((const unsigned char *)s.p + i, s.n - i, &c);
         char u8[4];
         if (!l) { /* a raw byte (decode() output): keep it */
             sb_add(&b, s.p + i, 1);
             i++;
             continue;
         }
-        sb_add(&b, u8, utf8_put(u8, case_map(c, up)));
+        sb_add(&b, u8, ic_utf8_encode((uint8_t *)u8, case_map(c, up)));
         i += l;
     }
     return sb_val(&b);
@@ -3363,7 +3303,7 @@ static bool re_hex_escape(str_t p, size_t *i, char *u8, size_t *len) {
     if (c == 0 || (c >= 0xD800 && c <= 0xDFFF))
         return false;
     *i += (size_t)nd;
-    *len = utf8_put(u8, c);
+    *len = ic_utf8_encode((uint8_t *)u8, c);
     return true;
 }
 
@@ -3430,7 +3370,7 @@ static bool re_class(str_t p, size_t *i, sb_t *o) {
             }
         } else if (c >= 0x80) { /* a multi-byte character: literal bytes */
             uint32_t cp;
-            size_t l = utf8_seq((const unsigned char *)p.p + k, p.n - k, &cp);
+            size_t l = ic_utf8_decode((const unsigned char *)p.p + k, p.n - k, &cp);
             if (!l || (k + l < p.n && p.p[k + l] == '-'))
                 return false;
             sb_add(&items, p.p + k, l);

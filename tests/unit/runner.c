@@ -27,6 +27,7 @@ int main(void) {
     srunner_add_suite(sr, ic_http_client_suite());
     srunner_add_suite(sr, ic_ws_frame_suite());
     srunner_add_suite(sr, ic_custom_auth_suite());
+    srunner_add_suite(sr, ic_str_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

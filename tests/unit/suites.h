@@ -25,5 +25,6 @@ Suite *ic_aws_call_suite(void);
 Suite *ic_http_client_suite(void);
 Suite *ic_ws_frame_suite(void);
 Suite *ic_custom_auth_suite(void);
+Suite *ic_str_suite(void);
 
 #endif
