@@ -1717,6 +1717,15 @@ static int k_timestream(bld_t *b, const cJSON *p) {
                     false, &body);
 }
 
+
+/* Message i of a batchMode payload (its JSON text), else the whole
+ * payload, as a base64 "payload" value (IoT Events, IoT Analytics). */
+static void jw_message_b64(const bld_t *b, ic_buf_t *o, bool batch, size_t i) {
+    if (batch)
+        jw_b64(o, (const uint8_t *)b->doc.kids[i].raw, b->doc.kids[i].raw_len, NULL);
+    else
+        jw_b64(o, b->in->payload, b->in->payload_len, NULL);
+}
 static int k_iotevents(bld_t *b, const cJSON *p) {
     const char *input, *mid;
     bool batch, first = true, mfirst = true;
@@ -1753,11 +1762,7 @@ static int k_iotevents(bld_t *b, const cJSON *p) {
         if (rc == 0)
             rc = jw_param(b, &body, "inputName", input);
         jw_key(&body, &f2, "payload");
-        if (batch)
-            jw_b64(&body, (const uint8_t *)b->doc.kids[i].raw,
-                   b->doc.kids[i].raw_len, NULL);
-        else
-            jw_b64(&body, b->in->payload, b->in->payload_len, NULL);
+        jw_message_b64(b, &body, batch, i);
         ic_buf_put_u8(&body, '}');
     }
     ic_buf_append_str(&body, "]}");
@@ -1977,11 +1982,7 @@ static int k_iotanalytics(bld_t *b, const cJSON *p) {
         next_uuid(b, uuid);
         jw_str(&body, uuid, 36);
         jw_key(&body, &f2, "payload");
-        if (batch)
-            jw_b64(&body, (const uint8_t *)b->doc.kids[i].raw,
-                   b->doc.kids[i].raw_len, NULL);
-        else
-            jw_b64(&body, b->in->payload, b->in->payload_len, NULL);
+        jw_message_b64(b, &body, batch, i);
         ic_buf_put_u8(&body, '}');
     }
     ic_buf_append_str(&body, "]}");
