@@ -1726,6 +1726,7 @@ static void jw_message_b64(const bld_t *b, ic_buf_t *o, bool batch, size_t i) {
     else
         jw_b64(o, b->in->payload, b->in->payload_len, NULL);
 }
+
 static int k_iotevents(bld_t *b, const cJSON *p) {
     const char *input, *mid;
     bool batch, first = true, mfirst = true;
