@@ -50,4 +50,13 @@ int ic_varint_decode(const uint8_t *p, size_t n, uint32_t *out);
 /* Bytes needed to encode v as a variable byte integer (1-4). */
 int ic_varint_size(uint32_t v);
 
+/* Base64 (RFC 4648 alphabet, padded), the one codec the modules share.
+ * ic_buf_append_b64: the encoding of p[0..n) appended to b (no NUL).
+ * ic_b64_encode: the same as a malloc'd NUL-terminated string.
+ * ic_buf_b64_decode: in[0..n), padded to a multiple of 4, decoded into out
+ * (its contents replaced); false when it is not base64. */
+void ic_buf_append_b64(ic_buf_t *b, const void *p, size_t n);
+char *ic_b64_encode(const void *p, size_t n);
+bool ic_buf_b64_decode(ic_buf_t *out, const char *in, size_t n);
+
 #endif

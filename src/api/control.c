@@ -236,9 +236,7 @@ bool ic__ctl_q_token(const ic_http_call_t *call, ic_http_resp_t *resp,
 }
 
 void ic__ctl_add_token(cJSON *o, const char *key, const char *last) {
-    size_t n = strlen(last);
-    char *enc = ic_xmalloc(4 * ((n + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)last, (int)n);
+    char *enc = ic_b64_encode(last, strlen(last));
     cJSON_AddStringToObject(o, key, enc);
     free(enc);
 }

@@ -45,7 +45,6 @@
 #include "iotcored/shadow.h"
 #include "iotcored/str.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,29 +327,7 @@ DP_HANDLER(list_named_shadows) {
 
 /* ---- publish and retained messages ---------------------------------------------------- */
 
-static bool b64_decode(const char *in, ic_buf_t *out) {
-    size_t n = strlen(in);
-    int d;
-    ic_buf_reset(out);
-    if (n % 4 != 0)
-        return false;
-    ic_buf_reserve(out, n / 4 * 3 + 1);
-    d = EVP_DecodeBlock(out->data, (const unsigned char *)in, (int)n);
-    if (d < 0)
-        return false;
-    while (n > 0 && in[n - 1] == '=') {
-        n--;
-        d--;
-    }
-    out->len = (size_t)d;
-    return true;
-}
 
-static char *b64_encode(const uint8_t *p, size_t n) {
-    char *out = ic_xmalloc(4 * ((n + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-    return out;
-}
 
 static void put_u16_str(ic_buf_t *b, const char *s, size_t n) {
     uint8_t h[2] = {(uint8_t)(n >> 8), (uint8_t)n};
@@ -366,7 +343,7 @@ static bool user_props(const char *hdr, ic_buf_t *out, size_t *n) {
     bool ok = false;
     ic_buf_init(&raw);
     *n = 0;
-    if (!b64_decode(hdr, &raw))
+    if (!ic_buf_b64_decode(&raw, hdr, strlen(hdr)))
         goto out;
     arr = cJSON_ParseWithLength((const char *)raw.data, raw.len);
     if (!cJSON_IsArray(arr)) {
@@ -614,7 +591,7 @@ static void publish_impl(const ic_http_call_t *call, ic_http_resp_t *resp,
         props.present |= IC_PROP_BIT(IC_PROP_PAYLOAD_FORMAT);
     }
     if ((h = hdr_of(call, "x-amz-mqtt5-correlation-data")) != NULL) {
-        if (!b64_decode(h, &corr)) {
+        if (!ic_buf_b64_decode(&corr, h, strlen(h))) {
             ic_http_fail(resp, IC_HTTP_E_INVALID_REQUEST,
                          "x-amz-mqtt5-correlation-data is not valid base64");
             goto out;
@@ -725,14 +702,14 @@ DP_HANDLER(get_retained) {
     }
     o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "topic", m->topic);
-    b64 = b64_encode(m->payload, m->payload_len);
+    b64 = ic_b64_encode(m->payload, m->payload_len);
     cJSON_AddStringToObject(o, "payload", b64);
     free(b64);
     cJSON_AddNumberToObject(o, "qos", m->qos);
     cJSON_AddNumberToObject(o, "lastModifiedTime", (double)m->at_ms);
     up = user_props_json(m);
     if (up) {
-        b64 = b64_encode((const uint8_t *)up, strlen(up));
+        b64 = ic_b64_encode((const uint8_t *)up, strlen(up));
         cJSON_AddStringToObject(o, "userProperties", b64);
         free(b64);
         cJSON_free(up);

@@ -1,13 +1,16 @@
 /* buf.c - growable byte buffer and wire primitives.
  *
  * Owns the buffer memory only. Growth doubles capacity; callers check
- * peer-controlled sizes before asking for room (STYLE 3.7).
+ * peer-controlled sizes before asking for room (STYLE 3.7). Base64 lives
+ * here too: it is bytes in, bytes out of a buffer.
  */
 #include "iotcored/buf.h"
 
 #include "iotcored/alloc.h"
 #include "iotcored/error.h"
 
+#include <limits.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,4 +134,42 @@ int ic_varint_decode(const uint8_t *p, size_t n, uint32_t *out) {
 
 int ic_varint_size(uint32_t v) {
     return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4;
+}
+
+#define B64_CHUNK 49152 /* input bytes per EVP call (a multiple of 3) */
+
+void ic_buf_append_b64(ic_buf_t *b, const void *p, size_t n) {
+    const unsigned char *in = p;
+    while (n > 0) {
+        size_t k = n < B64_CHUNK ? n : B64_CHUNK;
+        ic_buf_reserve(b, 4 * ((k + 2) / 3) + 1); /* EVP writes a NUL */
+        b->len += (size_t)EVP_EncodeBlock(b->data + b->len, in, (int)k);
+        in += k;
+        n -= k;
+    }
+}
+
+char *ic_b64_encode(const void *p, size_t n) {
+    ic_buf_t b;
+    ic_buf_init(&b);
+    ic_buf_append_b64(&b, p, n);
+    ic_buf_put_u8(&b, 0);
+    return (char *)b.data;
+}
+
+bool ic_buf_b64_decode(ic_buf_t *out, const char *in, size_t n) {
+    int d;
+    ic_buf_reset(out);
+    if (n % 4 != 0 || n > INT_MAX)
+        return false;
+    ic_buf_reserve(out, n / 4 * 3 + 1);
+    d = EVP_DecodeBlock(out->data, (const unsigned char *)in, (int)n);
+    if (d < 0)
+        return false;
+    while (n > 0 && in[n - 1] == '=') { /* DecodeBlock counts padding */
+        n--;
+        d--;
+    }
+    out->len = (size_t)d;
+    return true;
 }

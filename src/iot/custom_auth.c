@@ -242,11 +242,6 @@ int ic_custom_auth_verify(const ic_authorizer_t *az, const char *token,
     return ic_str_fail(why, whylen, IC_EDENIED, "token signature invalid");
 }
 
-static char *b64(const uint8_t *p, size_t n) {
-    char *out = ic_xmalloc(4 * ((n + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-    return out;
-}
 
 char *ic_custom_auth_event(const ic_custom_auth_req_t *req, const char *token,
                            bool signature_verified, const char *connection_id) {
@@ -302,7 +297,7 @@ char *ic_custom_auth_event(const ic_custom_auth_req_t *req, const char *token,
         if (req->mqtt_username)
             cJSON_AddStringToObject(m, "username", req->mqtt_username);
         if (req->has_mqtt_password) {
-            char *p = b64(req->mqtt_password, req->mqtt_password_len);
+            char *p = ic_b64_encode(req->mqtt_password, req->mqtt_password_len);
             cJSON_AddStringToObject(m, "password", p);
             free(p);
         }

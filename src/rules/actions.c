@@ -26,7 +26,6 @@
 #include "iotcored/msg.h"
 #include "iotcored/str.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,22 +265,6 @@ static void finish(const ic_action_t *a, const char *resource, const char *error
 
 /* ---- republish ------------------------------------------------------------------- */
 
-static bool b64_decode(const char *in, ic_buf_t *out) {
-    size_t n = strlen(in);
-    int d;
-    if (n % 4 != 0)
-        return false;
-    ic_buf_reserve(out, n / 4 * 3 + 1);
-    d = EVP_DecodeBlock(out->data, (const unsigned char *)in, (int)n);
-    if (d < 0)
-        return false;
-    while (n > 0 && in[n - 1] == '=') {
-        n--;
-        d--;
-    }
-    out->len = (size_t)d;
-    return true;
-}
 
 static void put_u16_str(ic_buf_t *b, const char *s) {
     size_t n = strlen(s);
@@ -318,7 +301,7 @@ static const char *headers_to_props(const cJSON *h, ic_props_t *p, ic_buf_t *cor
         p->response_topic.len = strlen(s);
     }
     if ((s = str_of(h, "correlationData")) != NULL && s[0]) {
-        if (!b64_decode(s, corr))
+        if (!ic_buf_b64_decode(corr, s, strlen(s)))
             return "correlationData is not valid base64";
         p->present |= IC_PROP_BIT(IC_PROP_CORRELATION_DATA);
         p->correlation_data.p = corr->data;

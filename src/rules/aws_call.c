@@ -378,25 +378,6 @@ static void jw_sep(ic_buf_t *b, bool *first) {
     *first = false;
 }
 
-static void b64_put(ic_buf_t *b, const uint8_t *p, size_t n) {
-    static const char t[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i;
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        ic_buf_put_u8(b, (uint8_t)t[v >> 18]);
-        ic_buf_put_u8(b, (uint8_t)t[(v >> 12) & 63]);
-        ic_buf_put_u8(b, (uint8_t)t[(v >> 6) & 63]);
-        ic_buf_put_u8(b, (uint8_t)t[v & 63]);
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        ic_buf_put_u8(b, (uint8_t)t[v >> 18]);
-        ic_buf_put_u8(b, (uint8_t)t[(v >> 12) & 63]);
-        ic_buf_put_u8(b, i + 1 < n ? (uint8_t)t[(v >> 6) & 63] : '=');
-        ic_buf_put_u8(b, '=');
-    }
-}
 
 /* A JSON string holding base64 of p[0..n) (+ sep). */
 static void jw_b64(ic_buf_t *b, const uint8_t *p, size_t n, const char *sep) {
@@ -406,7 +387,7 @@ static void jw_b64(ic_buf_t *b, const uint8_t *p, size_t n, const char *sep) {
     if (sep != NULL)
         ic_buf_append_str(&tmp, sep);
     ic_buf_put_u8(b, '"');
-    b64_put(b, tmp.data, tmp.len);
+    ic_buf_append_b64(b, tmp.data, tmp.len);
     ic_buf_put_u8(b, '"');
     ic_buf_free(&tmp);
 }

@@ -32,7 +32,6 @@
 #include "iotcored/str.h"
 #include "iotcored/trie.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -886,9 +885,7 @@ static void on_error_action(const ic_action_result_t *res, void *data) {
 /* AWS 10.3: the error document, keys in AWS's order. */
 static char *error_document(exec_t *x) {
     cJSON *o = cJSON_CreateObject();
-    size_t n = x->m->payload_len;
-    char *b64 = ic_xmalloc(4 * ((n + 2) / 3) + 1), *s;
-    EVP_EncodeBlock((unsigned char *)b64, x->m->payload, (int)n);
+    char *b64 = ic_b64_encode(x->m->payload, x->m->payload_len), *s;
     if (x->trace_id[0] == '\0')
         ic_str_uuid(x->trace_id);
     cJSON_AddStringToObject(o, "ruleName", x->r->name);

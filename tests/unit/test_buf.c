@@ -3,6 +3,7 @@
 #include "iotcored/error.h"
 #include "suites.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 START_TEST(varint_round_trip) {
@@ -33,6 +34,37 @@ START_TEST(varint_malformed) {
     ck_assert_int_eq(ic_varint_decode(five, sizeof(five), &out), IC_EMALFORMED);
     ck_assert_int_eq(ic_varint_decode(overlong, sizeof(overlong), &out),
                      IC_EMALFORMED);
+}
+END_TEST
+
+/* RFC 4648 section 10 test vectors, both ways; bad input refused. */
+START_TEST(base64_vectors) {
+    static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+                                      "Zm9vYmFy"};
+    size_t i;
+    for (i = 0; i < 7; i++) {
+        ic_buf_t b;
+        char *s = ic_b64_encode(plain[i], strlen(plain[i]));
+        ck_assert_str_eq(s, enc[i]);
+        free(s);
+        ic_buf_init(&b);
+        ic_buf_append_str(&b, "x");
+        ic_buf_append_b64(&b, plain[i], strlen(plain[i]));
+        ck_assert_int_eq((int)b.len, 1 + (int)strlen(enc[i]));
+        ck_assert(memcmp(b.data + 1, enc[i], strlen(enc[i])) == 0);
+        ck_assert(ic_buf_b64_decode(&b, enc[i], strlen(enc[i])));
+        ck_assert_int_eq((int)b.len, (int)strlen(plain[i]));
+        ck_assert(b.len == 0 || memcmp(b.data, plain[i], b.len) == 0);
+        ic_buf_free(&b);
+    }
+    {
+        ic_buf_t b;
+        ic_buf_init(&b);
+        ck_assert(!ic_buf_b64_decode(&b, "Zm9", 3));   /* not padded */
+        ck_assert(!ic_buf_b64_decode(&b, "Zm9*", 4));  /* not the alphabet */
+        ic_buf_free(&b);
+    }
 }
 END_TEST
 
@@ -73,6 +105,7 @@ Suite *ic_buf_suite(void) {
     tcase_add_test(tc, varint_round_trip);
     tcase_add_test(tc, varint_malformed);
     tcase_add_test(tc, big_endian_and_strings);
+    tcase_add_test(tc, base64_vectors);
     tcase_add_test(tc, appendf_grows);
     suite_add_tcase(s, tc);
     return s;
