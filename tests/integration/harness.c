@@ -436,3 +436,70 @@ void ich_scenario_py(const ich_t *h, const char *name) {
 void ich_scenario_js(const ich_t *h, const char *name) {
     scenario(h, "node", "js/scenarios.js", name);
 }
+
+int ich_free_port(void) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+void ich_bg_listening(ich_proc_t *p, const ich_t *h, const char *const argv[], int port,
+                      int timeout_ms) {
+    long long deadline;
+    int fd = -1;
+    ich_bg(p, h, argv);
+    deadline = now_ms() + timeout_ms;
+    while ((fd = ich_connect(port)) < 0 && now_ms() < deadline)
+        pause_ms(50);
+    ck_assert_msg(fd >= 0, "%s did not accept on port %d within %d ms", argv[0], port,
+                  timeout_ms);
+    close(fd);
+}
+
+void ich_aws_env(const char *akid, const char *secret) {
+    setenv("AWS_ACCESS_KEY_ID", akid, 1);
+    setenv("AWS_SECRET_ACCESS_KEY", secret, 1);
+    setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+}
+
+void ich_run_ok(const char *const argv[], int timeout_ms) {
+    char *out = NULL;
+    int rc = ich_run(argv, NULL, timeout_ms, &out);
+    ck_assert_msg(rc == 0, "%s exited %d:\n%s", argv[0], rc, out);
+    free(out);
+}
+
+void ich_provision(const ich_t *h, const char *endpoint, const char *thing,
+                   const char *policy, const char *policy_doc, char *dir, size_t cap) {
+    const char *ctl = IC_BUILDDIR "/iotctl";
+    char pol[512];
+    FILE *f;
+    snprintf(dir, cap, "%s/%s", h->dir, thing);
+    snprintf(pol, sizeof(pol), "%s/%s.json", h->dir, policy);
+    f = fopen(pol, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(policy_doc, f);
+    fclose(f);
+    {
+        const char *a[] = {ctl, "--endpoint", endpoint, "thing", "create", thing, NULL};
+        const char *b[] = {ctl, "--endpoint", endpoint, "policy", "create", policy, pol,
+                           NULL};
+        const char *c[] = {ctl, "--endpoint", endpoint, "cert", "create", "--thing",
+                           thing, "--policy", policy, "--out", dir, NULL};
+        ich_run_ok(a, 10000);
+        ich_run_ok(b, 10000);
+        ich_run_ok(c, 30000);
+    }
+}

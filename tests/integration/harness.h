@@ -109,5 +109,23 @@ void ich_scenario_js(const ich_t *h, const char *name);
 
 /* Connect a TCP socket to 127.0.0.1:port (blocking). Returns fd or -1. */
 int ich_connect(int port);
+/* A free loopback TCP port (bound, read, released). */
+int ich_free_port(void);
+/* ich_bg, then wait (bounded by timeout_ms) until it accepts on port;
+ * fails the test if it never does. For local servers the tests start
+ * (moto_server, authorizer functions). */
+void ich_bg_listening(ich_proc_t *p, const ich_t *h, const char *const argv[], int port,
+                      int timeout_ms);
+/* The AWS CLI, boto3 and iotctl of this process sign with akid/secret in
+ * us-east-1 and read no user config or credentials file. */
+void ich_aws_env(const char *akid, const char *secret);
+/* Run argv; fail the test (with its output) unless it exits 0. */
+void ich_run_ok(const char *const argv[], int timeout_ms);
+/* Through the control plane at endpoint, with iotctl: thing `thing`, the
+ * IoT policy `policy` (document policy_doc) and an ACTIVE certificate
+ * attached to both, its files (root-ca.pem, certificate.pem.crt,
+ * private.pem.key) in h->dir/thing, whose path goes to dir. */
+void ich_provision(const ich_t *h, const char *endpoint, const char *thing,
+                   const char *policy, const char *policy_doc, char *dir, size_t cap);
 
 #endif

@@ -34,13 +34,7 @@ static void start_control(ich_t *h, const char *extra) {
     ich_spawn(h);
     snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d",
              ich_port(h, "control"));
-    setenv("AWS_ACCESS_KEY_ID", AKID, 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
-    setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
-    setenv("AWS_REGION", "us-east-1", 1);
-    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    ich_aws_env(AKID, SECRET);
     setenv("IOTCORED_BIN", getenv("IOTCORED_BIN") ? getenv("IOTCORED_BIN")
                                                   : IC_BUILDDIR "/iotcored", 0);
 }

@@ -55,13 +55,6 @@ static bool under_valgrind(void) {
     return vg && strcmp(vg, "1") == 0;
 }
 
-static void run_ok(const char *const argv[], int timeout_ms) {
-    char *out = NULL;
-    int rc = ich_run(argv, NULL, timeout_ms, &out);
-    ck_assert_msg(rc == 0, "%s exited %d:\n%s", argv[0], rc, out);
-    free(out);
-}
-
 /* A broker with an mTLS listener `mqtt` and the control plane. */
 static void start(ich_t *h) {
     ich_init(h);
@@ -70,42 +63,21 @@ static void start(ich_t *h) {
                       "listener control\n  bind 127.0.0.1\n  port 0\n"
                       "  protocol control\n  tls off\n");
     ich_spawn(h);
-    setenv("AWS_ACCESS_KEY_ID", AKID, 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
-    setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
-    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    ich_aws_env(AKID, SECRET);
 }
 
 /* Thing `thing` with an ACTIVE certificate and the shadow policy, its
  * files in h->dir/thing; then shadow.js as that device. */
 static void sdk_shadow(const ich_t *h, const char *thing, const char *mqtt_version) {
-    char endpoint[64], port[16], dir[256], pol[256], ca[300], cert[300], key[300];
+    char endpoint[64], port[16], dir[256], ca[300], cert[300], key[300];
     char script[512], timeout_s[16], line[96], *out = NULL;
-    const char *ctl = IC_BUILDDIR "/iotctl";
     const char *p;
     size_t i;
     int rc;
-    FILE *f;
 
     snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", ich_port(h, "control"));
     snprintf(port, sizeof(port), "%d", ich_port(h, "mqtt"));
-    snprintf(dir, sizeof(dir), "%s/%s", h->dir, thing);
-    snprintf(pol, sizeof(pol), "%s/shadow-policy.json", h->dir);
-    f = fopen(pol, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(policy_doc, f);
-    fclose(f);
-    {
-        const char *a[] = {ctl, "--endpoint", endpoint, "thing", "create", thing, NULL};
-        const char *b[] = {ctl, "--endpoint", endpoint, "policy", "create",
-                           "shadow-policy", pol, NULL};
-        const char *c[] = {ctl, "--endpoint", endpoint, "cert", "create", "--thing",
-                           thing, "--policy", "shadow-policy", "--out", dir, NULL};
-        run_ok(a, 10000);
-        run_ok(b, 10000);
-        run_ok(c, 30000);
-    }
+    ich_provision(h, endpoint, thing, "shadow-policy", policy_doc, dir, sizeof(dir));
     snprintf(ca, sizeof(ca), "%s/root-ca.pem", dir);
     snprintf(cert, sizeof(cert), "%s/certificate.pem.crt", dir);
     snprintf(key, sizeof(key), "%s/private.pem.key", dir);

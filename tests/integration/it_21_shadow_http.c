@@ -35,17 +35,8 @@ static const char policy_doc[] =
 static char dir[256], ca[300], cert[300], key[300], sigv4_url[64], mtls_url[64],
     mqtt_port[16];
 
-static void run_ok(const char *const argv[], int timeout_ms) {
-    char *out = NULL;
-    int rc = ich_run(argv, NULL, timeout_ms, &out);
-    ck_assert_msg(rc == 0, "%s exited %d:\n%s", argv[0], rc, out);
-    free(out);
-}
-
 static void start(ich_t *h, const char *extra) {
-    char body[2048], pol[300], endpoint[64];
-    const char *ctl = IC_BUILDDIR "/iotctl";
-    FILE *f;
+    char body[2048], endpoint[64];
     ich_init(h);
     snprintf(body, sizeof(body),
              "%scredentials " AKID " " SECRET "\nconnect_rate_limit 0\n"
@@ -58,30 +49,12 @@ static void start(ich_t *h, const char *extra) {
              extra ? extra : "");
     ich_write_conf(h, body);
     ich_spawn(h);
-    setenv("AWS_ACCESS_KEY_ID", AKID, 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
-    setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
-    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    ich_aws_env(AKID, SECRET);
     snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", ich_port(h, "control"));
     snprintf(sigv4_url, sizeof(sigv4_url), "https://localhost:%d", ich_port(h, "alpn"));
     snprintf(mtls_url, sizeof(mtls_url), "https://localhost:%d", ich_port(h, "https"));
     snprintf(mqtt_port, sizeof(mqtt_port), "%d", ich_port(h, "mqtt"));
-    snprintf(dir, sizeof(dir), "%s/dev1", h->dir);
-    snprintf(pol, sizeof(pol), "%s/policy.json", h->dir);
-    f = fopen(pol, "w");
-    fputs(policy_doc, f);
-    fclose(f);
-    {
-        const char *a[] = {ctl, "--endpoint", endpoint, "thing", "create", "dev1", NULL};
-        const char *b[] = {ctl, "--endpoint", endpoint, "policy", "create",
-                           "dev-policy", pol, NULL};
-        const char *c[] = {ctl, "--endpoint", endpoint, "cert", "create", "--thing",
-                           "dev1", "--policy", "dev-policy", "--out", dir, NULL};
-        run_ok(a, 10000);
-        run_ok(b, 10000);
-        run_ok(c, 30000);
-    }
+    ich_provision(h, endpoint, "dev1", "dev-policy", policy_doc, dir, sizeof(dir));
     snprintf(ca, sizeof(ca), "%s/root-ca.pem", dir);
     snprintf(cert, sizeof(cert), "%s/certificate.pem.crt", dir);
     snprintf(key, sizeof(key), "%s/private.pem.key", dir);

@@ -42,14 +42,6 @@ static const char strict_v2[] =
 
 static char endpoint[64];
 
-static void env_creds(void) {
-    setenv("AWS_ACCESS_KEY_ID", AKID, 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
-    setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
-    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-}
-
 static void sh_ok(const char *cmd) {
     const char *argv[] = {"sh", "-c", cmd, NULL};
     char *out = NULL;
@@ -61,7 +53,7 @@ static void sh_ok(const char *cmd) {
 static void start(ich_t *h) {
     char cmd[1024];
     ich_start(h, CONF);
-    env_creds();
+    ich_aws_env(AKID, SECRET);
     snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", ich_port(h, "control"));
     snprintf(cmd, sizeof(cmd), "/usr/bin/aws --endpoint-url %s iot create-policy "
              "--policy-name strict --policy-document '%s' >/dev/null",

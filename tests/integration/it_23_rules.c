@@ -21,35 +21,13 @@ static char ctl_url[64], moto_url[64], mqtt_port[16];
 static ich_proc_t moto;
 static int moto_port;
 
-static int free_port(void) {
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 /* moto_server on a free port, up when it accepts a connection. */
 static void start_moto(const ich_t *h) {
     char port[16];
-    int i, fd = -1;
     const char *argv[] = {"moto_server", "-H", "127.0.0.1", "-p", port, NULL};
-    moto_port = free_port();
+    moto_port = ich_free_port();
     snprintf(port, sizeof(port), "%d", moto_port);
-    ich_bg(&moto, h, argv);
-    for (i = 0; i < 600 && fd < 0; i++) { /* bounded: 30 s */
-        fd = ich_connect(moto_port);
-        if (fd < 0)
-            usleep(50000);
-    }
-    ck_assert_msg(fd >= 0, "moto_server did not start on port %d", moto_port);
-    close(fd);
+    ich_bg_listening(&moto, h, argv, moto_port, 30000);
     snprintf(moto_url, sizeof(moto_url), "http://127.0.0.1:%d", moto_port);
 }
 
@@ -65,11 +43,7 @@ static void start(ich_t *h) {
              moto_url);
     ich_write_conf(h, body);
     ich_spawn(h);
-    setenv("AWS_ACCESS_KEY_ID", AKID, 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
-    setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
-    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    ich_aws_env(AKID, SECRET);
     snprintf(ctl_url, sizeof(ctl_url), "http://127.0.0.1:%d", ich_port(h, "control"));
     snprintf(mqtt_port, sizeof(mqtt_port), "%d", ich_port(h, "mqtt"));
 }

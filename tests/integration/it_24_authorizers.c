@@ -26,33 +26,12 @@
 static char ctl_url[64], fn_port[16];
 static ich_proc_t functions;
 
-static int free_port(void) {
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 /* The authorizer functions, up when they accept a connection. */
 static void start_functions(const ich_t *h) {
     const char *argv[] = {"python3", SCRIPT, "serve", fn_port, NULL};
-    int port = free_port(), i, fd = -1;
+    int port = ich_free_port();
     snprintf(fn_port, sizeof(fn_port), "%d", port);
-    ich_bg(&functions, h, argv);
-    for (i = 0; i < 400 && fd < 0; i++) { /* bounded: 20 s */
-        fd = ich_connect(port);
-        if (fd < 0)
-            usleep(50000);
-    }
-    ck_assert_msg(fd >= 0, "the authorizer functions did not start on %d", port);
-    close(fd);
+    ich_bg_listening(&functions, h, argv, port, 20000);
 }
 
 static void write_conf(ich_t *h) {
@@ -88,11 +67,7 @@ START_TEST(authorizers_end_to_end) {
     const char *sh[] = {"sh", "-c", cmd, NULL};
     ich_init(&h);
     start_functions(&h);
-    setenv("AWS_ACCESS_KEY_ID", AKID, 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
-    setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
-    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    ich_aws_env(AKID, SECRET);
     write_conf(&h);
     up(&h);
     ck_assert(ich_wait_log(&h, "custom authorizers ready authorizers=0 functions=1", 1,

@@ -25,20 +25,6 @@
 static ich_proc_t fnsrv;
 static char alpn_port[16], ca[300];
 
-static int free_port(void) {
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 static void sh_ok(const char *cmd) {
     const char *argv[] = {"sh", "-c", cmd, NULL};
     char *out = NULL;
@@ -49,19 +35,12 @@ static void sh_ok(const char *cmd) {
 
 static void start(ich_t *h) {
     char body[1024], port[16], cmd[1024];
-    int p = free_port(), i, fd = -1;
+    int p = ich_free_port();
     const char *argv[] = {"python3", IC_SRCDIR "/tests/integration/py/authorizer_server.py",
                           port, NULL};
     ich_init(h);
     snprintf(port, sizeof(port), "%d", p);
-    ich_bg(&fnsrv, h, argv);
-    for (i = 0; i < 400 && fd < 0; i++) {
-        fd = ich_connect(p);
-        if (fd < 0)
-            usleep(50000);
-    }
-    ck_assert(fd >= 0);
-    close(fd);
+    ich_bg_listening(&fnsrv, h, argv, p, 20000);
     snprintf(body, sizeof(body),
              "credentials " AKID " " SECRET "\nconnect_rate_limit 0\n"
              "authorizer_function " FN " http://127.0.0.1:%d/\n" ICH_MQTT_LISTENER
@@ -71,11 +50,7 @@ static void start(ich_t *h) {
              p);
     ich_write_conf(h, body);
     ich_spawn(h);
-    setenv("AWS_ACCESS_KEY_ID", AKID, 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
-    setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
-    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    ich_aws_env(AKID, SECRET);
     snprintf(alpn_port, sizeof(alpn_port), "%d", ich_port(h, "alpn"));
     snprintf(ca, sizeof(ca), "%s/data/ca.pem", h->dir);
     snprintf(cmd, sizeof(cmd),
