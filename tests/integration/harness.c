@@ -503,3 +503,11 @@ void ich_provision(const ich_t *h, const char *endpoint, const char *thing,
         ich_run_ok(c, 30000);
     }
 }
+
+char *ich_sh(const char *cmd, int want_rc, int timeout_ms) {
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    char *out = NULL;
+    int rc = ich_run(argv, NULL, timeout_ms, &out);
+    ck_assert_msg(rc == want_rc, "`%s` exited %d (want %d):\n%s", cmd, rc, want_rc, out);
+    return out;
+}

@@ -119,6 +119,9 @@ void ich_bg_listening(ich_proc_t *p, const ich_t *h, const char *const argv[], i
 /* The AWS CLI, boto3 and iotctl of this process sign with akid/secret in
  * us-east-1 and read no user config or credentials file. */
 void ich_aws_env(const char *akid, const char *secret);
+/* `sh -c cmd` within timeout_ms; fails the test (with its output) unless
+ * it exits want_rc; returns the output (malloc'd). */
+char *ich_sh(const char *cmd, int want_rc, int timeout_ms);
 /* Run argv; fail the test (with its output) unless it exits 0. */
 void ich_run_ok(const char *const argv[], int timeout_ms);
 /* Through the control plane at endpoint, with iotctl: thing `thing`, the

@@ -60,15 +60,6 @@ static void start(ich_t *h, const char *extra) {
     snprintf(key, sizeof(key), "%s/private.pem.key", dir);
 }
 
-static char *sh_out(const char *cmd, int want_rc) {
-    const char *argv[] = {"sh", "-c", cmd, NULL};
-    char *out = NULL;
-    int rc = ich_run(argv, NULL, 60000, &out);
-    ck_assert_msg(rc == want_rc, "`%s` exited %d (want %d):\n%s", cmd, rc, want_rc,
-                  out);
-    return out;
-}
-
 START_TEST(boto3_and_signed_requests) {
     ich_t h;
     char *out = NULL;
@@ -123,7 +114,7 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
              "'{\"state\":{\"desired\":{\"fan\":\"on\"}},\"clientToken\":\"cli-1\"}' "
              "%s/upd.json && cat %s/upd.json",
              aws, sigv4_url, ca, h.dir, h.dir);
-    out = sh_out(cmd, 0);
+    out = ich_sh(cmd, 0, 60000);
     ck_assert_msg(strstr(out, "{\"state\":{\"desired\":{\"fan\":\"on\"}},\"metadata\":"
                               "{\"desired\":{\"fan\":{\"timestamp\":") &&
                       strstr(out, "\"version\":1,") &&
@@ -134,7 +125,7 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
              "%s --endpoint-url %s --ca-bundle %s iot-data get-thing-shadow "
              "--thing-name dev1 %s/get.json && cat %s/get.json",
              aws, sigv4_url, ca, h.dir, h.dir);
-    out = sh_out(cmd, 0);
+    out = ich_sh(cmd, 0, 60000);
     ck_assert_msg(strstr(out, "\"delta\":{\"fan\":\"on\"}"), "%s", out);
     free(out);
     snprintf(cmd, sizeof(cmd),
@@ -144,21 +135,21 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
              "/dev/null && %s --endpoint-url %s --ca-bundle %s iot-data "
              "list-named-shadows-for-thing --thing-name dev1 --output json",
              aws, sigv4_url, ca, aws, sigv4_url, ca);
-    out = sh_out(cmd, 0);
+    out = ich_sh(cmd, 0, 60000);
     ck_assert_msg(strstr(out, "\"results\": [\n        \"cfg\"\n    ]"), "%s", out);
     free(out);
     snprintf(cmd, sizeof(cmd),
              "%s --endpoint-url %s --ca-bundle %s iot-data delete-thing-shadow "
              "--thing-name dev1 %s/del.json && cat %s/del.json",
              aws, sigv4_url, ca, h.dir, h.dir);
-    out = sh_out(cmd, 0);
+    out = ich_sh(cmd, 0, 60000);
     ck_assert_msg(strstr(out, "{\"version\":1,\"timestamp\":"), "%s", out);
     free(out);
     snprintf(cmd, sizeof(cmd),
              "%s --endpoint-url %s --ca-bundle %s iot-data get-thing-shadow "
              "--thing-name dev1 /dev/null 2>&1",
              aws, sigv4_url, ca);
-    out = sh_out(cmd, 254);
+    out = ich_sh(cmd, 254, 60000);
     ck_assert_msg(strstr(out, "An error occurred (ResourceNotFoundException) when "
                               "calling the GetThingShadow operation: No shadow exists "
                               "with name: 'dev1'"),
@@ -183,7 +174,7 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
              "curl -s -w ' %%{http_code}' --cacert %s --cert %s --key %s "
              "%s/things/dev1/shadow -d '{\"state\":{\"reported\":{\"t\":21.5}}}'",
              ca, cert, key, mtls_url);
-    out = sh_out(cmd, 0);
+    out = ich_sh(cmd, 0, 60000);
     ck_assert_msg(strstr(out, "\"state\":{\"reported\":{\"t\":21.5}}") &&
                       strstr(out, "\"version\":2,") && strstr(out, "} 200"),
                   "%s", out);
@@ -194,7 +185,7 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
              "127.0.0.1:%s -servername localhost -alpn x-amzn-http-ca -CAfile %s "
              "-cert %s -key %s 2>/dev/null; true",
              strrchr(sigv4_url, ':') + 1, ca, cert, key);
-    out = sh_out(cmd, 0);
+    out = ich_sh(cmd, 0, 60000);
     ck_assert_msg(strstr(out, "HTTP/1.1 200 OK") &&
                       strstr(out, "\"reported\":{\"t\":21.5}"),
                   "%s", out);
@@ -219,7 +210,7 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
              "--key %s '%s/topics/$aws/things/dev1/shadow/update?qos=1' -d "
              "'{\"state\":{\"reported\":{\"via\":\"curl\"}}}'",
              aws, sigv4_url, ca, ca, cert, key, mtls_url);
-    out = sh_out(cmd, 0);
+    out = ich_sh(cmd, 0, 60000);
     ck_assert_msg(strstr(out, "{\"message\":\"OK\",\"traceId\":\"") &&
                       strstr(out, "} 200"),
                   "%s", out);
@@ -232,7 +223,7 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
     /* what happened shows in the Prometheus metrics (control listener) */
     snprintf(cmd, sizeof(cmd), "curl -s http://127.0.0.1:%d/metrics",
              ich_port(&h, "control"));
-    out = sh_out(cmd, 0);
+    out = ich_sh(cmd, 0, 60000);
     ck_assert_msg(strstr(out, "# TYPE iotcored_shadow_requests_total counter\n") &&
                       strstr(out, "iotcored_shadow_requests_total{operation=\"get\","
                                   "result=\"rejected\"} 1\n") &&
@@ -248,7 +239,7 @@ START_TEST(aws_cli_curl_and_mqtt_watchers) {
     /* ... and in iotctl status */
     snprintf(cmd, sizeof(cmd), IC_BUILDDIR "/iotctl --endpoint http://127.0.0.1:%d status",
              ich_port(&h, "control"));
-    out = sh_out(cmd, 0);
+    out = ich_sh(cmd, 0, 60000);
     ck_assert_msg(strstr(out, "\nshadow get      accepted ") &&
                       strstr(out, ", rejected 1\nshadow update") &&
                       strstr(out, "\nshadow delete   accepted 1, rejected 0\n") &&
@@ -280,7 +271,7 @@ START_TEST(durable_rest_pipelined) {
              "-connect 127.0.0.1:%s -servername localhost -CAfile %s -cert %s "
              "-key %s 2>/dev/null; true",
              strrchr(mtls_url, ':') + 1, ca, cert, key);
-    out = sh_out(cmd, 0);
+    out = ich_sh(cmd, 0, 60000);
     {
         const char *a = strstr(out, "\"reported\":{\"n\":1}}");
         const char *b = a ? strstr(a, "\"reported\":{\"n\":2}}") : NULL;

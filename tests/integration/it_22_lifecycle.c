@@ -42,14 +42,6 @@ static const char strict_v2[] =
 
 static char endpoint[64];
 
-static void sh_ok(const char *cmd) {
-    const char *argv[] = {"sh", "-c", cmd, NULL};
-    char *out = NULL;
-    int rc = ich_run(argv, NULL, 60000, &out);
-    ck_assert_msg(rc == 0, "`%s` exited %d:\n%s", cmd, rc, out);
-    free(out);
-}
-
 static void start(ich_t *h) {
     char cmd[1024];
     ich_start(h, CONF);
@@ -58,7 +50,7 @@ static void start(ich_t *h) {
     snprintf(cmd, sizeof(cmd), "/usr/bin/aws --endpoint-url %s iot create-policy "
              "--policy-name strict --policy-document '%s' >/dev/null",
              endpoint, strict_v1);
-    sh_ok(cmd);
+    free(ich_sh(cmd, 0, 60000));
 }
 
 /* A raw watcher subscribed to every lifecycle topic. */
@@ -267,7 +259,7 @@ START_TEST(disconnect_reasons) {
     snprintf(cmd, sizeof(cmd), "/usr/bin/aws --endpoint-url %s iot create-policy-version "
              "--policy-name strict --set-as-default --policy-document '%s' >/dev/null",
              endpoint, strict_v2);
-    sh_ok(cmd);
+    free(ich_sh(cmd, 0, 60000));
     ck_assert(rm_expect_close(&c, 5000, &type, &rc));
     rm_close(&c);
     e = next_event(&w, "$aws/events/presence/disconnected/good-1");
@@ -281,7 +273,7 @@ START_TEST(disconnect_reasons) {
              "c.delete_connection(clientId='victim',preventWillMessage=True);"
              "print(c.delete_connection.__name__)\"",
              ich_port(&h, "alpn"), h.dir);
-    sh_ok(cmd);
+    free(ich_sh(cmd, 0, 60000));
     ck_assert(rm_expect_close(&c, 5000, &type, &rc));
     ck_assert_int_eq(type, IC_MQTT_DISCONNECT);
     ck_assert_int_eq(rc, 0x98);

@@ -25,14 +25,6 @@
 static ich_proc_t fnsrv;
 static char alpn_port[16], ca[300];
 
-static void sh_ok(const char *cmd) {
-    const char *argv[] = {"sh", "-c", cmd, NULL};
-    char *out = NULL;
-    int rc = ich_run(argv, NULL, 60000, &out);
-    ck_assert_msg(rc == 0, "`%s` exited %d:\n%s", cmd, rc, out);
-    free(out);
-}
-
 static void start(ich_t *h) {
     char body[1024], port[16], cmd[1024];
     int p = ich_free_port();
@@ -58,7 +50,7 @@ static void start(ich_t *h) {
              "--authorizer-name a1 --authorizer-function-arn " FN " --token-key-name "
              "token --signing-disabled --status ACTIVE >/dev/null",
              ich_port(h, "control"));
-    sh_ok(cmd);
+    free(ich_sh(cmd, 0, 60000));
 }
 
 static int mpub(const char *user, const char *pass, const char *topic, const char *ver,
@@ -201,14 +193,6 @@ START_TEST(sdk_v2_and_openssl) {
 }
 END_TEST
 
-static char *sh_out(const char *cmd) {
-    const char *argv[] = {"sh", "-c", cmd, NULL};
-    char *out = NULL;
-    int rc = ich_run(argv, NULL, 30000, &out);
-    ck_assert_msg(rc == 0, "`%s` exited %d:\n%s", cmd, rc, out);
-    return out;
-}
-
 /* HTTPS Publish with a custom authorizer (aws-iot-auth.md 5.3): the
  * authorizer's name and token in headers or in the query string; the
  * policy it returns decides the topic; a denial is a 403 and publishes
@@ -236,13 +220,13 @@ START_TEST(https_publish) {
              "%s gone --max-time 1 -H 'x-amz-customauthorizer-name: a1' -H "
              "'token: slow2' 'https://localhost:%s/topics/ca/gone'; true", base,
              alpn_port);
-    free(sh_out(cmd));
+    free(ich_sh(cmd, 0, 60000));
     ck_assert(ich_wait_log(&h, "http publish abandoned peer=127.0.0.1 topic=ca/gone", 1,
                            5000));
     snprintf(cmd, sizeof(cmd),
              "%s m -H 'x-amz-customauthorizer-name: a1' -H 'token: slow2' "
              "'https://localhost:%s/topics/ca/marker'", base, alpn_port);
-    out = sh_out(cmd);
+    out = ich_sh(cmd, 0, 30000);
     ck_assert_msg(strstr(out, "\"} 200"), "%s", out);
     free(out);
     /* over 128 KiB: 413 before the authorizer is asked */
@@ -250,7 +234,7 @@ START_TEST(https_publish) {
              "head -c 140000 /dev/zero | tr '\\0' x | curl -s -w ' %%{http_code}' "
              "--no-alpn --cacert %s --data-binary @- -H 'x-amz-customauthorizer-name: "
              "a1' -H 'token: allow' 'https://localhost:%s/topics/ca/big'", ca, alpn_port);
-    out = sh_out(cmd);
+    out = ich_sh(cmd, 0, 30000);
     ck_assert_msg(strstr(out, "The payload exceeds the maximum size allowed") &&
                       strstr(out, "} 413"), "%s", out);
     free(out);
@@ -258,7 +242,7 @@ START_TEST(https_publish) {
     snprintf(cmd, sizeof(cmd),
              "%s hello -H 'x-amz-customauthorizer-name: a1' -H 'token: allow' "
              "'https://localhost:%s/topics/ca/http?qos=1'", base, alpn_port);
-    out = sh_out(cmd);
+    out = ich_sh(cmd, 0, 30000);
     ck_assert_msg(strstr(out, "{\"message\":\"OK\",\"traceId\":\"") &&
                       strstr(out, "\"} 200"), "%s", out);
     free(out);
@@ -268,7 +252,7 @@ START_TEST(https_publish) {
              "curl -s -w ' %%{http_code}' --cacert %s --data-binary again "
              "'https://localhost:%s/topics/ca/q?"
              "x-amz-customauthorizer-name=a1&token=allow'", ca, alpn_port);
-    out = sh_out(cmd);
+    out = ich_sh(cmd, 0, 30000);
     ck_assert_msg(strstr(out, "\"} 200"), "%s", out);
     free(out);
     /* a topic outside the authorizer's policy, a denying function, no
@@ -276,7 +260,7 @@ START_TEST(https_publish) {
     snprintf(cmd, sizeof(cmd),
              "%s nope -H 'x-amz-customauthorizer-name: a1' -H 'token: allow' "
              "'https://localhost:%s/topics/other/x'", base, alpn_port);
-    out = sh_out(cmd);
+    out = ich_sh(cmd, 0, 30000);
     ck_assert_msg(strstr(out, "\"message\":\"Forbidden\"") && strstr(out, "} 403"),
                   "%s", out);
     free(out);
@@ -284,7 +268,7 @@ START_TEST(https_publish) {
     snprintf(cmd, sizeof(cmd),
              "%s nope -H 'x-amz-customauthorizer-name: a1' -H 'token: deny' "
              "'https://localhost:%s/topics/ca/x'", base, alpn_port);
-    out = sh_out(cmd);
+    out = ich_sh(cmd, 0, 30000);
     ck_assert_msg(strstr(out, "} 403"), "%s", out);
     free(out);
     ck_assert(ich_wait_log(&h, "reason=\"authorizer returned isAuthenticated false\"", 1,
@@ -292,7 +276,7 @@ START_TEST(https_publish) {
     snprintf(cmd, sizeof(cmd),
              "%s nope -H 'x-amz-customauthorizer-name: a1' "
              "'https://localhost:%s/topics/ca/x'", base, alpn_port);
-    out = sh_out(cmd);
+    out = ich_sh(cmd, 0, 30000);
     ck_assert_msg(strstr(out, "} 403"), "%s", out);
     free(out);
     /* the custom credentials are for Publish only */
@@ -300,7 +284,7 @@ START_TEST(https_publish) {
              "curl -s -w ' %%{http_code}' --no-alpn --cacert %s -H "
              "'x-amz-customauthorizer-name: a1' -H 'token: allow' "
              "'https://localhost:%s/retainedMessage/ca/http'", ca, alpn_port);
-    out = sh_out(cmd);
+    out = ich_sh(cmd, 0, 30000);
     ck_assert_msg(strstr(out, "} 403"), "%s", out);
     free(out);
     ck_assert(ich_wait_log(&h, "accepted for Publish and WebSocket only", 1, 5000));
