@@ -7,6 +7,14 @@
  * and server DISCONNECTs are chosen here and nowhere else. It must not touch
  * sockets (the transport's ic_proto_io_t does) or the store.
  *
+ * Because they decide what the client sees at CONNECT and when it is
+ * disconnected, two connection-level concerns live here too: the
+ * connection's side of a custom authorizer (the CONNECT held while the
+ * function decides, refreshes, disconnectAfterInSeconds; the invocation
+ * itself is iot/custom_auth.c) and the lifecycle events of its connect
+ * and disconnect (their documents are iot/lifecycle.c's). Their state is
+ * allocated only by the connections that use it.
+ *
  * Loop thread only. A connection that fails inside a callback is marked
  * closing and asked to close through the transport; it is freed only in
  * ic_proto_closed, after the transport's last callback (STYLE 3.8).
