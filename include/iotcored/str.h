@@ -23,6 +23,9 @@ bool ic_str_has_prefix(const char *s, const char *prefix);
 /* Parse a whole decimal integer (optional sign); 0 or IC_EINVAL/IC_ERANGE. */
 int ic_str_to_i64(const char *s, int64_t *out);
 
+/* The value of hex digit c (0-9, a-f, A-F), or -1. */
+int ic_hexval(int c);
+
 /* A random (version 4) UUID, lowercase, into out[37]. */
 void ic_str_uuid(char out[37]);
 

@@ -74,6 +74,16 @@ void ic_str_uuid(char out[37]) {
              b[11], b[12], b[13], b[14], b[15]);
 }
 
+int ic_hexval(int c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 size_t ic_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp) {
     uint32_t c;
     size_t len, i;

@@ -96,24 +96,14 @@ struct ic_custom_auth_s {
  * Pure parts.
  * ====================================================================== */
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* s[0..n) percent-decoded (an invalid escape is kept as it is). */
 static char *pct_decode(const char *s, size_t n) {
     char *out = ic_xmalloc(n + 1);
     size_t i, k = 0;
     for (i = 0; i < n; i++) {
         int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (l = hexval((unsigned char)s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (h = ic_hexval((unsigned char)s[i + 1])) >= 0 &&
+            (l = ic_hexval((unsigned char)s[i + 2])) >= 0) {
             out[k++] = (char)(h << 4 | l);
             i += 2;
         } else {

@@ -279,13 +279,6 @@ static size_t parse_var(const char *s, pvar_t *v) {
     return end;
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Compile policy text s into pt under mode (PM_*). */
 static void pat_compile(pat_t *pt, const char *s, unsigned mode) {
     size_t len = strlen(s), o = 0, cap_vars = 0;
@@ -315,7 +308,7 @@ static void pat_compile(pat_t *pt, const char *s, unsigned mode) {
             }
         }
         if ((mode & PM_DN) && c == '\\' && s[1]) {
-            int h = hexval(s[1]), l = h >= 0 ? hexval(s[2]) : -1;
+            int h = ic_hexval(s[1]), l = h >= 0 ? ic_hexval(s[2]) : -1;
             if (strchr(",\"\\+=<>;# ", s[1]) != NULL) {
                 c = s[1];
                 s++;

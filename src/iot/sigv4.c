@@ -36,6 +36,7 @@
  * aws4_testsuite); botocore auth.py; aws-sdk-js-v3 signature-v4.
  */
 #include "iotcored/sigv4.h"
+#include "iotcored/str.h"
 
 #include "iotcored/alloc.h"
 #include "iotcored/buf.h"
@@ -106,16 +107,6 @@ static bool is_unreserved(unsigned char c) {
 /* RFC 9110 tchar: what a header name may be made of. */
 static bool is_tchar(unsigned char c) {
     return is_unreserved(c) || (c != '\0' && strchr("!#$%&'*+^`|", c) != NULL);
-}
-
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
@@ -347,8 +338,8 @@ static void pct_decode(ic_buf_t *b, const char *s, size_t n) {
     size_t i;
     for (i = 0; i < n; i++) {
         int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = hexval(s[i + 1])) >= 0 &&
-            (l = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (h = ic_hexval(s[i + 1])) >= 0 &&
+            (l = ic_hexval(s[i + 2])) >= 0) {
             ic_buf_put_u8(b, (uint8_t)(h * 16 + l));
             i += 2;
         } else {
@@ -366,8 +357,8 @@ static long pct_decode_to(const char *s, size_t n, char *out, size_t cap) {
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            h = hexval(s[i + 1]);
-            l = hexval(s[i + 2]);
+            h = ic_hexval(s[i + 1]);
+            l = ic_hexval(s[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             c = h * 16 + l;
@@ -731,7 +722,7 @@ static bool copy_signature(char out[65], const char *s, size_t n) {
     if (n != 64)
         return false;
     for (i = 0; i < 64; i++) {
-        if (hexval(s[i]) < 0)
+        if (ic_hexval(s[i]) < 0)
             return false;
         out[i] = (char)lower(s[i]);
     }

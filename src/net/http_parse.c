@@ -19,6 +19,7 @@
  * pointers of ic_http_request_t are made only once the message is complete.
  */
 #include "iotcored/http_parse.h"
+#include "iotcored/str.h"
 
 #include "iotcored/alloc.h"
 #include "iotcored/buf.h"
@@ -549,16 +550,6 @@ const ic_http_header_t *ic_http_header(const ic_http_request_t *r,
     return NULL;
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode the escape at src[i] ('%' or a plain byte); -1 if malformed or NUL.
  * *adv is set to the source bytes it took. */
 static int decode_at(const char *src, size_t len, size_t i, size_t *adv) {
@@ -569,8 +560,8 @@ static int decode_at(const char *src, size_t len, size_t i, size_t *adv) {
     }
     if (len - i < 3)
         return -1;
-    hi = hexval(src[i + 1]);
-    lo = hexval(src[i + 2]);
+    hi = ic_hexval(src[i + 1]);
+    lo = ic_hexval(src[i + 2]);
     if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
         return -1;
     *adv = 3;

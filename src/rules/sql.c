@@ -760,22 +760,12 @@ static void jr_ws(jr_t *r) {
         r->p++;
 }
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool hex4(const char *p, const char *end, uint32_t *out) {
     uint32_t v = 0;
     if (end - p < 4)
         return false;
     for (int i = 0; i < 4; i++) {
-        int h = hexval((unsigned char)p[i]);
+        int h = ic_hexval((unsigned char)p[i]);
         if (h < 0)
             return false;
         v = (v << 4) | (uint32_t)h;
@@ -3295,7 +3285,7 @@ static bool re_hex_escape(str_t p, size_t *i, char *u8, size_t *len) {
     if (*i + (size_t)nd >= p.n)
         return false;
     for (int k = 1; k <= nd; k++) {
-        int h = hexval((unsigned char)p.p[*i + (size_t)k]);
+        int h = ic_hexval((unsigned char)p.p[*i + (size_t)k]);
         if (h < 0)
             return false;
         c = (c << 4) | (uint32_t)h;
