@@ -41,6 +41,7 @@
 #include "iotcored/alloc.h"
 #include "iotcored/buf.h"
 #include "iotcored/error.h"
+#include "iotcored/http_parse.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -346,54 +347,6 @@ static void pct_decode(ic_buf_t *b, const char *s, size_t n) {
             ic_buf_put_u8(b, (uint8_t)s[i]);
         }
     }
-}
-
-/* Strict, into a bounded string: -1 on a bad escape or a NUL (raw or %00),
- * -2 if it does not fit; otherwise the length. */
-static long pct_decode_to(const char *s, size_t n, char *out, size_t cap) {
-    size_t i, len = 0;
-    for (i = 0; i < n; i++) {
-        int c = (unsigned char)s[i], h, l;
-        if (c == '%') {
-            if (i + 2 >= n)
-                return -1;
-            h = ic_hexval(s[i + 1]);
-            l = ic_hexval(s[i + 2]);
-            if (h < 0 || l < 0)
-                return -1;
-            c = h * 16 + l;
-            i += 2;
-        }
-        if (c == 0)
-            return -1;
-        if (len + 1 >= cap)
-            return -2;
-        out[len++] = (char)c;
-    }
-    out[len] = '\0';
-    return (long)len;
-}
-
-/* Query parameter key (compared after decoding; the first one wins),
- * decoded into out. Returns its length, -1 if absent, -2 if malformed or
- * too long for out. */
-static long query_param(const char *q, const char *key, char *out, size_t cap) {
-    const char *p = q;
-    while (p != NULL && *p != '\0') {
-        const char *amp = strchr(p, '&'), *eq;
-        size_t len = amp ? (size_t)(amp - p) : strlen(p);
-        char k[32];
-        eq = memchr(p, '=', len);
-        if (pct_decode_to(p, eq ? (size_t)(eq - p) : len, k, sizeof(k)) >= 0 &&
-            strcmp(k, key) == 0) {
-            long n = eq ? pct_decode_to(eq + 1, len - (size_t)(eq - p) - 1, out,
-                                        cap)
-                        : pct_decode_to("", 0, out, cap);
-            return n < 0 ? -2 : n;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return -1;
 }
 
 /* ---- canonical request ---------------------------------------------------- */
@@ -870,15 +823,15 @@ static ic_sigv4_status_t parse_query_auth(const char *q, ic_sigv4_auth_t *out,
     size_t i;
 
     out->is_presigned = true;
-    n = query_param(q, "X-Amz-Algorithm", buf, sizeof(buf));
+    n = ic_http_query_get(q, "X-Amz-Algorithm", buf, sizeof(buf));
     if (n < 0 || strcmp(buf, ALG) != 0)
         return fail(why, whylen, IC_SIGV4_INCOMPLETE,
                     "X-Amz-Algorithm only supports \"%s\"", ALG);
-    nc = query_param(q, "X-Amz-Credential", buf, sizeof(buf));
-    nd = query_param(q, "X-Amz-Date", out->amz_date, sizeof(out->amz_date));
-    nh = query_param(q, "X-Amz-SignedHeaders", out->signed_headers,
+    nc = ic_http_query_get(q, "X-Amz-Credential", buf, sizeof(buf));
+    nd = ic_http_query_get(q, "X-Amz-Date", out->amz_date, sizeof(out->amz_date));
+    nh = ic_http_query_get(q, "X-Amz-SignedHeaders", out->signed_headers,
                      sizeof(out->signed_headers));
-    ns = query_param(q, "X-Amz-Signature", out->signature, sizeof(out->signature));
+    ns = ic_http_query_get(q, "X-Amz-Signature", out->signature, sizeof(out->signature));
     if (nc == -1 || nd == -1 || nh == -1 || ns == -1 || nc == 0 || nh == 0 ||
         ns == 0)
         return fail(why, whylen, IC_SIGV4_INCOMPLETE, "%s", QUERY_MSG);
@@ -889,7 +842,7 @@ static ic_sigv4_status_t parse_query_auth(const char *q, ic_sigv4_auth_t *out,
     if (st != IC_SIGV4_OK)
         return st;
     if (nd < 0 || !parse_amz(out->amz_date, (size_t)nd, &t)) {
-        n = query_param(q, "X-Amz-Date", buf, sizeof(buf));
+        n = ic_http_query_get(q, "X-Amz-Date", buf, sizeof(buf));
         printable(echo, sizeof(echo), buf, n > 0 ? (size_t)n : 0);
         out->amz_date[0] = '\0';
         return fail(why, whylen, IC_SIGV4_INCOMPLETE, DATE_FORMAT_MSG, echo);
@@ -903,10 +856,10 @@ static ic_sigv4_status_t parse_query_auth(const char *q, ic_sigv4_auth_t *out,
                               whylen);
     if (st != IC_SIGV4_OK)
         return st;
-    n = query_param(q, "X-Amz-Signature", buf, sizeof(buf));
+    n = ic_http_query_get(q, "X-Amz-Signature", buf, sizeof(buf));
     if (n < 0 || !copy_signature(out->signature, buf, (size_t)n))
         return fail(why, whylen, IC_SIGV4_INCOMPLETE, "%s", SIGNATURE_MSG);
-    ne = query_param(q, "X-Amz-Expires", buf, sizeof(buf));
+    ne = ic_http_query_get(q, "X-Amz-Expires", buf, sizeof(buf));
     if (ne != -1) {
         long v = 0;
         if (ne <= 0 || ne > 7)
@@ -929,7 +882,7 @@ static ic_sigv4_status_t parse_query_auth(const char *q, ic_sigv4_auth_t *out,
                         "X-Amz-Expires must be at least 1 second");
         out->expires_s = v;
     }
-    n = query_param(q, "X-Amz-Security-Token", out->security_token,
+    n = ic_http_query_get(q, "X-Amz-Security-Token", out->security_token,
                     sizeof(out->security_token));
     if (n == -2) {
         out->security_token[0] = '\0';
@@ -953,7 +906,7 @@ ic_sigv4_status_t ic_sigv4_parse(const ic_http_request_t *r,
     h = find_header(r->headers, r->n_headers, "authorization");
     if (h != NULL)
         return parse_header_auth(r, h, out, why, whylen);
-    if (query_param(q, "X-Amz-Algorithm", alg, sizeof(alg)) != -1)
+    if (ic_http_query_get(q, "X-Amz-Algorithm", alg, sizeof(alg)) != -1)
         return parse_query_auth(q, out, why, whylen);
     return fail(why, whylen, IC_SIGV4_MISSING, "%s", MISSING_MSG);
 }
@@ -1047,7 +1000,7 @@ ic_sigv4_status_t ic_sigv4_verify(const ic_http_request_t *r,
     if ((ph != NULL && ph->value_len == sizeof(UNSIGNED) - 1 &&
          memcmp(ph->value, UNSIGNED, sizeof(UNSIGNED) - 1) == 0) ||
         (a->is_presigned &&
-         query_param(q, "X-Amz-Content-Sha256", qbuf, sizeof(qbuf)) > 0 &&
+         ic_http_query_get(q, "X-Amz-Content-Sha256", qbuf, sizeof(qbuf)) > 0 &&
          strcmp(qbuf, UNSIGNED) == 0)) {
         payload[np++] = UNSIGNED;
     } else {
