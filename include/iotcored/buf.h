@@ -56,6 +56,9 @@ int ic_varint_size(uint32_t v);
  * ic_buf_b64_decode: in[0..n), padded to a multiple of 4, decoded into out
  * (its contents replaced); false when it is not base64. */
 void ic_buf_append_b64(ic_buf_t *b, const void *p, size_t n);
+/* s[0..n) percent-decoded and appended to b, leniently: an invalid escape
+ * stays as it is (for the strict form see ic_http_pct_decode). */
+void ic_buf_append_pct_decoded(ic_buf_t *b, const char *s, size_t n);
 char *ic_b64_encode(const void *p, size_t n);
 bool ic_buf_b64_decode(ic_buf_t *out, const char *in, size_t n);
 

@@ -8,6 +8,7 @@
 
 #include "iotcored/alloc.h"
 #include "iotcored/error.h"
+#include "iotcored/str.h"
 
 #include <limits.h>
 #include <openssl/evp.h>
@@ -172,4 +173,19 @@ bool ic_buf_b64_decode(ic_buf_t *out, const char *in, size_t n) {
     }
     out->len = (size_t)d;
     return true;
+}
+
+void ic_buf_append_pct_decoded(ic_buf_t *b, const char *s, size_t n) {
+    size_t i;
+    ic_buf_reserve(b, n);
+    for (i = 0; i < n; i++) {
+        int h, l;
+        if (s[i] == '%' && i + 2 < n && (h = ic_hexval(s[i + 1])) >= 0 &&
+            (l = ic_hexval(s[i + 2])) >= 0) {
+            ic_buf_put_u8(b, (uint8_t)(h * 16 + l));
+            i += 2;
+        } else {
+            ic_buf_put_u8(b, (uint8_t)s[i]);
+        }
+    }
 }

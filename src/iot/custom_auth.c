@@ -96,22 +96,13 @@ struct ic_custom_auth_s {
  * Pure parts.
  * ====================================================================== */
 
-/* s[0..n) percent-decoded (an invalid escape is kept as it is). */
+/* s[0..n) percent-decoded (an invalid escape is kept as it is), malloc'd. */
 static char *pct_decode(const char *s, size_t n) {
-    char *out = ic_xmalloc(n + 1);
-    size_t i, k = 0;
-    for (i = 0; i < n; i++) {
-        int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = ic_hexval((unsigned char)s[i + 1])) >= 0 &&
-            (l = ic_hexval((unsigned char)s[i + 2])) >= 0) {
-            out[k++] = (char)(h << 4 | l);
-            i += 2;
-        } else {
-            out[k++] = s[i];
-        }
-    }
-    out[k] = '\0';
-    return out;
+    ic_buf_t b;
+    ic_buf_init(&b);
+    ic_buf_append_pct_decoded(&b, s, n);
+    ic_buf_put_u8(&b, 0);
+    return (char *)b.data;
 }
 
 /* The decoded value of key in query q[0..n) ("a=1&b=2"), or NULL. */

@@ -333,22 +333,6 @@ static void uri_encode(ic_buf_t *b, const char *s, size_t n) {
     }
 }
 
-/* Lenient: a bad escape stays literal (its '%' is then encoded as %25, as an
- * SDK that meant a literal '%' would have sent it). */
-static void pct_decode(ic_buf_t *b, const char *s, size_t n) {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = ic_hexval(s[i + 1])) >= 0 &&
-            (l = ic_hexval(s[i + 2])) >= 0) {
-            ic_buf_put_u8(b, (uint8_t)(h * 16 + l));
-            i += 2;
-        } else {
-            ic_buf_put_u8(b, (uint8_t)s[i]);
-        }
-    }
-}
-
 /* ---- canonical request ---------------------------------------------------- */
 
 /* botocore's normalize_url_path (RFC 3986 5.2.4 plus no empty segments),
@@ -440,14 +424,16 @@ static void canonical_query(ic_buf_t *out, const char *q, unsigned flags) {
             v[n].v = eq ? eq + 1 : "";
             v[n].vlen = eq ? len - kl - 1 : 0;
         } else if (len > 0) {
+            /* lenient: a bad escape stays literal, so its '%' is encoded
+             * as %25, as an SDK that meant a literal '%' would have sent */
             ic_buf_reset(&dec);
-            pct_decode(&dec, p, kl);
+            ic_buf_append_pct_decoded(&dec, p, kl);
             v[n].ko = enc.len;
             uri_encode(&enc, (const char *)dec.data, dec.len);
             v[n].klen = enc.len - v[n].ko;
             ic_buf_reset(&dec);
             if (eq)
-                pct_decode(&dec, eq + 1, len - kl - 1);
+                ic_buf_append_pct_decoded(&dec, eq + 1, len - kl - 1);
             v[n].vo = enc.len;
             uri_encode(&enc, (const char *)dec.data, dec.len);
             v[n].vlen = enc.len - v[n].vo;
