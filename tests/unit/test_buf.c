@@ -68,6 +68,22 @@ START_TEST(base64_vectors) {
 }
 END_TEST
 
+/* Lenient percent-decoding: good escapes decoded, bad ones kept. */
+START_TEST(pct_decoded_lenient) {
+    static const char *const in[] = {"a%20b", "%41%4a%4A", "100%", "%G1x", "%2", "a+b"};
+    static const char *const out[] = {"a b", "AJJ", "100%", "%G1x", "%2", "a+b"};
+    size_t i;
+    for (i = 0; i < 6; i++) {
+        ic_buf_t b;
+        ic_buf_init(&b);
+        ic_buf_append_pct_decoded(&b, in[i], strlen(in[i]));
+        ck_assert_int_eq((int)b.len, (int)strlen(out[i]));
+        ck_assert(memcmp(b.data, out[i], b.len) == 0);
+        ic_buf_free(&b);
+    }
+}
+END_TEST
+
 START_TEST(big_endian_and_strings) {
     ic_buf_t b;
     static const uint8_t want[] = {0x12, 0x34, 0xde, 0xad, 0xbe, 0xef,
@@ -106,6 +122,7 @@ Suite *ic_buf_suite(void) {
     tcase_add_test(tc, varint_malformed);
     tcase_add_test(tc, big_endian_and_strings);
     tcase_add_test(tc, base64_vectors);
+    tcase_add_test(tc, pct_decoded_lenient);
     tcase_add_test(tc, appendf_grows);
     suite_add_tcase(s, tc);
     return s;

@@ -57,11 +57,23 @@ START_TEST(utf8_encode_round_trip) {
 }
 END_TEST
 
+START_TEST(hexval_digits) {
+    ck_assert_int_eq(ic_hexval('0'), 0);
+    ck_assert_int_eq(ic_hexval('9'), 9);
+    ck_assert_int_eq(ic_hexval('a'), 10);
+    ck_assert_int_eq(ic_hexval('F'), 15);
+    ck_assert_int_eq(ic_hexval('g'), -1);
+    ck_assert_int_eq(ic_hexval('/'), -1);
+    ck_assert_int_eq(ic_hexval((char)0xC3), -1); /* a signed char byte */
+}
+END_TEST
+
 Suite *ic_str_suite(void) {
     Suite *s = suite_create("str");
     TCase *tc = tcase_create("utf8");
     tcase_add_test(tc, utf8_decode_table);
     tcase_add_test(tc, utf8_encode_round_trip);
+    tcase_add_test(tc, hexval_digits);
     suite_add_tcase(s, tc);
     return s;
 }
