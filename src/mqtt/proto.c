@@ -106,6 +106,8 @@ typedef struct ca_s {
     size_t pass_len;
     bool has_pass;
     char *client_id;
+    char *sni;                 /* TLS server name, NULL none (kept for
+                                  refreshes: the TLS peer data is not) */
     /* over WebSocket: the upgrade request's headers and raw query (one
      * allocation, strings after the array), for the event's "http" */
     ic_http_header_t *headers;
@@ -717,6 +719,7 @@ static void ca_free(ic_proto_t *pr) {
     free(pr->ca->pass);
     free(pr->ca->client_id);
     free(pr->ca->headers);
+    free(pr->ca->sni);
     free(pr->ca);
     pr->ca = NULL;
 }
@@ -779,14 +782,24 @@ static void on_custom_auth(ic_custom_auth_t *ca, const ic_custom_auth_result_t *
         pr->io->resume(pr->io_data);
 }
 
-/* Over WebSocket the event also carries the upgrade request. */
-static void ca_http(const ic_proto_t *pr, ic_custom_auth_req_t *req) {
-    if (pr->ca == NULL || pr->ca->headers == NULL)
-        return;
-    req->protocols |= IC_CUSTOM_AUTH_HTTP;
-    req->headers = pr->ca->headers;
-    req->n_headers = pr->ca->n_headers;
-    req->query = pr->ca->query && pr->ca->query[0] ? pr->ca->query : NULL;
+/* The authorizer's event from what the connection sent: TLS (SNI), MQTT
+ * (CONNECT credentials) and, over WebSocket, the upgrade request. */
+static void ca_req(const ic_proto_t *pr, ic_custom_auth_req_t *req) {
+    const ca_t *ca = pr->ca;
+    memset(req, 0, sizeof(*req));
+    req->protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_MQTT;
+    req->server_name = ca->sni;
+    req->mqtt_username = ca->user;
+    req->mqtt_password = ca->pass;
+    req->mqtt_password_len = ca->pass_len;
+    req->has_mqtt_password = ca->has_pass;
+    req->mqtt_client_id = ca->client_id;
+    if (ca->headers != NULL) {
+        req->protocols |= IC_CUSTOM_AUTH_HTTP;
+        req->headers = ca->headers;
+        req->n_headers = ca->n_headers;
+        req->query = ca->query && ca->query[0] ? ca->query : NULL;
+    }
 }
 
 static int start_custom_auth(ic_proto_t *pr, const ic_connect_t *c) {
@@ -800,6 +813,8 @@ static int start_custom_auth(ic_proto_t *pr, const ic_connect_t *c) {
     free(pr->ca->user);
     free(pr->ca->pass);
     free(pr->ca->client_id);
+    free(pr->ca->sni);
+    pr->ca->sni = pr->tls && pr->tls->sni[0] ? ic_xstrdup(pr->tls->sni) : NULL;
     pr->ca->user = c->has_username ? ic_xstrndup((const char *)c->username.p,
                                                 c->username.len)
                                   : NULL;
@@ -811,15 +826,7 @@ static int start_custom_auth(ic_proto_t *pr, const ic_connect_t *c) {
     pr->ca->client_id = c->client_id.len ? ic_xstrndup((const char *)c->client_id.p,
                                                       c->client_id.len)
                                         : NULL;
-    memset(&req, 0, sizeof(req));
-    req.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_MQTT;
-    req.server_name = pr->tls && pr->tls->sni[0] ? pr->tls->sni : NULL;
-    ca_http(pr, &req);
-    req.mqtt_username = pr->ca->user;
-    req.mqtt_password = pr->ca->pass;
-    req.mqtt_password_len = pr->ca->pass_len;
-    req.has_mqtt_password = pr->ca->has_pass;
-    req.mqtt_client_id = pr->ca->client_id;
+    ca_req(pr, &req);
     free(pr->ca->connect);
     pr->ca->connect = ic_xmemdup(pr->cur_raw, pr->cur_raw_len);
     pr->ca->connect_len = pr->cur_raw_len;
@@ -864,15 +871,7 @@ static void on_custom_refresh(ic_custom_auth_t *ca, const ic_custom_auth_result_
 
 static void custom_auth_refresh(ic_proto_t *pr) {
     ic_custom_auth_req_t req;
-    memset(&req, 0, sizeof(req));
-    req.protocols = IC_CUSTOM_AUTH_TLS | IC_CUSTOM_AUTH_MQTT;
-    req.server_name = pr->tls && pr->tls->sni[0] ? pr->tls->sni : NULL;
-    ca_http(pr, &req);
-    req.mqtt_username = pr->ca->user;
-    req.mqtt_password = pr->ca->pass;
-    req.mqtt_password_len = pr->ca->pass_len;
-    req.has_mqtt_password = pr->ca->has_pass;
-    req.mqtt_client_id = pr->ca->client_id;
+    ca_req(pr, &req);
     req.no_cache = true;
     pr->ca->refresh_ms = 0;
     if (ic_custom_auth_invoke(pr->env->custom_auth, &req, on_custom_refresh, pr,
